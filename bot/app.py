@@ -1,0 +1,183 @@
+"""Assembling the application: everything is built here, inside functions,
+never at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommand, ErrorEvent
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.content.library import ContentLibrary
+from bot.db.engine import create_engine, session_factory
+from bot.handlers import build_router
+from bot.middlewares import (
+    CitizenLocaleMiddleware,
+    CitizenMiddleware,
+    DbSessionMiddleware,
+    FloodMiddleware,
+)
+from bot.nlu.client import NLUClient, RasaNLUClient
+from bot.services.language import LanguageDetector
+from bot.services.memory import ConversationMemory
+from bot.services.routing import MessageRouter, SafetyNet
+from bot.telegram.limits import Limits, RateLimiter
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
+
+def load_safety(settings: Settings) -> SafetyNet | None:
+    """The NLU-independent safety check, from the editors' lexicons."""
+    directory = settings.content_dir / "safety"
+    if not directory.is_dir():
+        logger.error(
+            "no safety lexicons in %s: crisis detection relies on the NLU alone", directory
+        )
+        return None
+    from bot.services.safety import SafetyCheck
+
+    return SafetyCheck.from_directory(directory)
+
+
+def create_bot(settings: Settings, *, limits: Limits | None = None) -> Bot:
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    api = (
+        TelegramAPIServer.from_base(settings.telegram_api_base)
+        if settings.telegram_api_base
+        else None
+    )
+    session = AiohttpSession(api=api) if api else AiohttpSession()
+    session.middleware(RateLimiter(limits))
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_storage(settings: Settings) -> BaseStorage:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return MemoryStorage()
+
+
+@dataclass
+class Application:
+    """The Dispatcher with its long-lived collaborators, for running and for tests."""
+
+    dispatcher: Dispatcher
+    engine: AsyncEngine
+    nlu: NLUClient
+    i18n: I18n
+
+    async def close(self) -> None:
+        await self.nlu.close()
+        await self.dispatcher.storage.close()
+        await self.engine.dispose()
+
+
+def build_application(settings: Settings, *, nlu: NLUClient | None = None) -> Application:
+    content = ContentLibrary.load(settings.content_dir, settings.domain_path)
+    engine = create_engine(settings.database_url)
+    nlu_client: NLUClient = nlu or RasaNLUClient(
+        settings.nlu_url, timeout=settings.nlu_timeout, retries=settings.nlu_retries
+    )
+    routing = MessageRouter(
+        nlu_client,
+        load_safety(settings),
+        content.taxonomy,
+        threshold=settings.nlu_confidence_threshold,
+    )
+    i18n = I18n(path=settings.locales_dir, default_locale="ru", domain="messages")
+    dispatcher = Dispatcher(
+        storage=create_storage(settings),
+        settings=settings,
+        content=content,
+        routing=routing,
+        memory=ConversationMemory(),
+        detector=LanguageDetector.from_nlu_data(settings.nlu_data_dir),
+    )
+    dispatcher.message.outer_middleware(FloodMiddleware())
+    dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory(engine)))
+    dispatcher.update.outer_middleware(CitizenMiddleware())
+    dispatcher.update.outer_middleware(CitizenLocaleMiddleware(i18n))
+    dispatcher.include_router(build_router())
+    dispatcher.errors.register(_on_error)
+    return Application(dispatcher=dispatcher, engine=engine, nlu=nlu_client, i18n=i18n)
+
+
+async def _on_error(event: ErrorEvent) -> None:
+    # The exception type only: tracebacks may carry message text.
+    logger.error("update %s failed: %s", event.update.update_id, type(event.exception).__name__)
+    logger.debug("failure details", exc_info=event.exception)
+    message = event.update.message or (
+        event.update.callback_query.message if event.update.callback_query else None
+    )
+    if message is not None:
+        with contextlib.suppress(Exception):
+            await message.answer(
+                _(
+                    "Sorry, something went wrong on our side. "
+                    "Please try again in a minute, or use /menu."
+                )
+            )
+
+
+async def set_commands(bot: Bot, i18n: I18n) -> None:
+    for locale in ("kk", "ru"):
+        with i18n.use_locale(locale):
+            commands = [
+                BotCommand(command="menu", description=_("Topics and questions")),
+                BotCommand(command="human", description=_("Talk to a person")),
+                BotCommand(command="resources", description=_("Official contacts")),
+                BotCommand(command="language", description=_("Change the language")),
+                BotCommand(command="privacy", description=_("What the bot keeps")),
+                BotCommand(command="forget", description=_("Delete my data")),
+                BotCommand(command="help", description=_("Help")),
+            ]
+        await bot.set_my_commands(commands, language_code=locale)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    settings: Settings, *, nlu: NLUClient | None = None
+) -> AsyncIterator[Application]:
+    app = build_application(settings, nlu=nlu)
+    try:
+        yield app
+    finally:
+        await app.close()
+
+
+async def run_polling(settings: Settings, *, nlu: NLUClient | None = None) -> None:
+    async with running(settings, nlu=nlu) as app:
+        bot = create_bot(settings)
+        async with bot:
+            await set_commands(bot, app.i18n)
+            await bot.delete_webhook(drop_pending_updates=False)
+            await app.dispatcher.start_polling(
+                bot, allowed_updates=ALLOWED_UPDATES, handle_signals=False, close_bot_session=False
+            )
+
+
+def main_polling(settings: Settings) -> None:
+    asyncio.run(run_polling(settings))

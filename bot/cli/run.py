@@ -1,0 +1,69 @@
+"""`python -m bot run`: the bot. Telegram long polling with BOT_TOKEN (or the
+Bot API server at TELEGRAM_API_BASE), else the sandbox chat in the terminal.
+
+When NLU_URL points at this machine and nothing answers there, the Rasa server
+is started first (training when the data changed) and stopped on exit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlparse
+
+from bot.config import Settings
+from bot.logs import setup_logging
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("run", help="run the bot (Telegram or the sandbox chat)")
+    parser.add_argument(
+        "--no-nlu-server", action="store_true", help="do not start a local Rasa server"
+    )
+    parser.set_defaults(handler=run)
+
+
+@contextlib.contextmanager
+def local_nlu_server(settings: Settings, *, enabled: bool) -> Iterator[None]:
+    from bot.cli.route import nlu_reachable
+
+    url = urlparse(settings.nlu_url)
+    local = url.hostname in ("127.0.0.1", "localhost")
+    if not enabled or not local or asyncio.run(nlu_reachable(settings.nlu_url)):
+        yield
+        return
+    from bot.nlu import tooling
+
+    print(f"Starting the NLU server on port {url.port or 5005} (first start trains the model)…")
+    server = tooling.start_server(port=url.port or 5005)
+    try:
+        yield
+    finally:
+        server.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings()
+    setup_logging(settings.log_level, quiet=settings.bot_token is None)
+    from bot.db.engine import upgrade
+
+    upgrade(settings.database_url)
+    with local_nlu_server(settings, enabled=not args.no_nlu_server):
+        try:
+            if settings.bot_token is None:
+                from bot.sandbox import run_sandbox
+
+                asyncio.run(run_sandbox(settings))
+            else:
+                from bot.app import run_polling
+
+                asyncio.run(run_polling(settings))
+        except KeyboardInterrupt:
+            print("\nStopped.", file=sys.stderr)
+    return 0

@@ -1,0 +1,1 @@
+"""Curated content: the taxonomy, the answers in domain.yml, the resource directory."""

@@ -1,0 +1,54 @@
+"""The tap-through menu (content/menu.yml): categories of questions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True, slots=True)
+class MenuQuestion:
+    intent: str
+    label: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class MenuCategory:
+    id: str
+    title: dict[str, str]
+    questions: tuple[MenuQuestion, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    categories: tuple[MenuCategory, ...]
+
+    @classmethod
+    def load(cls, path: Path) -> Menu:
+        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls(
+            categories=tuple(
+                MenuCategory(
+                    id=str(c["id"]),
+                    title=dict(c["title"]),
+                    questions=tuple(
+                        MenuQuestion(intent=str(q["intent"]), label=dict(q["label"]))
+                        for q in c.get("questions") or ()
+                    ),
+                )
+                for c in raw.get("categories") or ()
+            )
+        )
+
+    def category(self, category_id: str) -> MenuCategory | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def label(self, intent: str, lang: str) -> str | None:
+        for category in self.categories:
+            for question in category.questions:
+                if question.intent == intent:
+                    return question.label.get(lang)
+        return None

@@ -1,0 +1,145 @@
+"""The resource directory (content/resources.yml): emergency numbers, national
+resources and the 20 regions, with a resolver for region names as people type them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.nlp.normalize import normalize
+
+_VOWELS = "аеиоуыэюя"
+# How many letters a case ending may add to a stem ("Қарағанды" -> "Қарағандыдағы").
+_MAX_ENDING = 7
+_MIN_STEM = 4
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyNumber:
+    number: str
+    label: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A national contact: a phone number or an https link."""
+
+    id: str
+    kind: str
+    contact: str
+    name: dict[str, str]
+    description: dict[str, str]
+    source: str
+    verified: bool
+
+    @property
+    def is_url(self) -> bool:
+        return self.kind == "url" and self.contact.startswith("https://")
+
+
+@dataclass(frozen=True, slots=True)
+class Office:
+    """A department or an advisory center of one region. Unknown fields are None."""
+
+    name: dict[str, str]
+    phone: str | None
+    address: str | None
+    website: str | None
+    hours: str | None
+    social: tuple[str, ...]
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    id: str
+    name: dict[str, str]
+    kind: str
+    aliases: tuple[str, ...]
+    department: Office
+    advisory_center: Office
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceDirectory:
+    emergency_numbers: tuple[EmergencyNumber, ...]
+    national: dict[str, Resource]
+    regions: dict[str, Region]
+    _matchers: tuple[tuple[tuple[str, ...], str], ...]
+
+    @classmethod
+    def load(cls, path: Path) -> ResourceDirectory:
+        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        emergency = tuple(
+            EmergencyNumber(number=str(e["number"]), label=dict(e.get("label") or {}))
+            for e in raw.get("emergency_numbers") or ()
+        )
+        national = {
+            r["id"]: Resource(
+                id=r["id"],
+                kind=str(r.get("kind", "phone")),
+                contact=str(r.get("contact", "")),
+                name=dict(r.get("name") or {}),
+                description=dict(r.get("description") or {}),
+                source=str(r.get("source") or ""),
+                verified=bool(r.get("verified", False)),
+            )
+            for r in raw.get("national") or ()
+        }
+        regions = {r["id"]: _region(r) for r in raw.get("regions") or ()}
+        matchers: list[tuple[tuple[str, ...], str]] = []
+        for region in regions.values():
+            names = [*region.aliases, *region.name.values()]
+            for alias in names:
+                stems = tuple(_stem(token) for token in normalize(alias).split())
+                if stems:
+                    matchers.append((stems, region.id))
+        # Longest alias first: "Алматы облысы" is the region, "Алматы" alone the city.
+        matchers.sort(key=lambda m: (-len(m[0]), -sum(len(s) for s in m[0])))
+        return cls(emergency, national, regions, tuple(matchers))
+
+    def find_region(self, text: str) -> Region | None:
+        """The region named in `text`, in any common spelling or grammatical form."""
+        words = normalize(text).split()
+        for stems, region_id in self._matchers:
+            n = len(stems)
+            for i in range(len(words) - n + 1):
+                if all(_matches(words[i + k], stems[k]) for k in range(n)):
+                    return self.regions[region_id]
+        return None
+
+
+def _stem(token: str) -> str:
+    stem = token.rstrip(_VOWELS)
+    return stem if len(stem) >= _MIN_STEM else token
+
+
+def _matches(word: str, stem: str) -> bool:
+    return word.startswith(stem) and len(word) - len(stem) <= _MAX_ENDING
+
+
+def _office(raw: dict[str, Any] | None) -> Office:
+    raw = raw or {}
+    return Office(
+        name=dict(raw.get("name") or {}),
+        phone=raw.get("phone"),
+        address=raw.get("address"),
+        website=raw.get("website"),
+        hours=raw.get("hours"),
+        social=tuple(raw.get("social") or ()),
+        verified=bool(raw.get("verified", False)),
+    )
+
+
+def _region(raw: dict[str, Any]) -> Region:
+    return Region(
+        id=raw["id"],
+        name=dict(raw.get("name") or {}),
+        kind=str(raw.get("kind", "oblast")),
+        aliases=tuple(str(a) for a in raw.get("aliases") or ()),
+        department=_office(raw.get("department")),
+        advisory_center=_office(raw.get("advisory_center")),
+    )

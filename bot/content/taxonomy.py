@@ -1,0 +1,46 @@
+"""The intent taxonomy (content/taxonomy.yml): intent names and their routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.services.routes import Route
+
+FALLBACK_INTENT = "nlu_fallback"
+
+
+@dataclass(frozen=True, slots=True)
+class IntentSpec:
+    name: str
+    route: Route
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    intents: dict[str, IntentSpec]
+
+    @classmethod
+    def load(cls, path: Path) -> Taxonomy:
+        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        intents = {
+            item["name"]: IntentSpec(
+                name=item["name"],
+                route=Route(item["route"]),
+                description=" ".join(str(item.get("description", "")).split()),
+            )
+            for item in raw["intents"]
+        }
+        return cls(intents=intents)
+
+    def route_of(self, intent: str | None) -> Route:
+        """The route of `intent`; unknown intents and the NLU's fallback go to FALLBACK."""
+        spec = self.intents.get(intent or "")
+        return spec.route if spec else Route.FALLBACK
+
+    def names(self, route: Route) -> list[str]:
+        return [spec.name for spec in self.intents.values() if spec.route is route]

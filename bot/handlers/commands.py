@@ -1,0 +1,99 @@
+"""/help, /privacy, /resources and /forget."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.content.library import ContentLibrary
+from bot.db.models import Citizen
+from bot.services.citizens import CitizenService
+from bot.services.memory import ConversationMemory
+from bot.ui import texts
+from bot.ui.callbacks import ForgetConfirm, RegionChoice
+
+router = Router(name="commands")
+
+
+def _lang(citizen: Citizen | None, locale: str) -> str:
+    return citizen.language if citizen is not None and citizen.language else locale
+
+
+@router.message(Command("help"))
+async def show_help(message: Message) -> None:
+    await message.answer(texts.help_text())
+
+
+@router.message(Command("privacy"))
+async def show_privacy(message: Message, settings: Settings) -> None:
+    await message.answer(texts.privacy_notice(settings.message_log_days))
+
+
+@router.message(Command("resources"))
+async def show_resources(
+    message: Message, citizen: Citizen | None, content: ContentLibrary, i18n: I18n
+) -> None:
+    lang = _lang(citizen, i18n.current_locale)
+    region = content.resources.regions.get(citizen.region or "") if citizen else None
+    if region is None:
+        await message.answer(
+            texts.region_prompt(), reply_markup=texts.region_keyboard(content, lang)
+        )
+        return
+    await message.answer(texts.resources_text(content, region, lang))
+
+
+@router.callback_query(RegionChoice.filter())
+async def region_chosen(
+    query: CallbackQuery,
+    callback_data: RegionChoice,
+    session: AsyncSession,
+    content: ContentLibrary,
+    i18n: I18n,
+) -> None:
+    region = content.resources.regions.get(callback_data.region)
+    if region is None or query.message is None:
+        await query.answer(_("This button is no longer active. Please open /menu."))
+        return
+    service = CitizenService(session)
+    citizen = await service.get_or_create(query.from_user.id)
+    await service.set_region(citizen, region.id)
+    lang = _lang(citizen, i18n.current_locale)
+    await query.answer()
+    if callback_data.intent:
+        await query.message.answer(texts.region_block(region, lang))
+    else:
+        await query.message.answer(texts.resources_text(content, region, lang))
+
+
+@router.message(Command("forget"))
+async def ask_forget(message: Message) -> None:
+    await message.answer(texts.forget_prompt(), reply_markup=texts.forget_keyboard())
+
+
+@router.callback_query(ForgetConfirm.filter())
+async def forget_confirmed(
+    query: CallbackQuery,
+    callback_data: ForgetConfirm,
+    session: AsyncSession,
+    memory: ConversationMemory,
+) -> None:
+    await query.answer()
+    if query.message is None:
+        return
+    if not callback_data.confirmed:
+        await query.message.answer(_("Nothing was deleted."))
+        return
+    memory.forget(query.message.chat.id)
+    deleted = await CitizenService(session).forget(query.from_user.id)
+    if deleted:
+        await query.message.answer(
+            _("Done: your data has been deleted. If you write again, the bot starts afresh.")
+        )
+    else:
+        await query.message.answer(_("The bot keeps nothing about you."))

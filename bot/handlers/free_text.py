@@ -1,0 +1,88 @@
+"""Free text: the safety check and the NLU decide the route; the reply follows it.
+
+This router comes last: commands and buttons are handled before it.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content.library import ContentLibrary
+from bot.db.models import Citizen
+from bot.handlers.replies import send_outcome
+from bot.nlp.normalize import tokens
+from bot.services.citizens import CitizenService
+from bot.services.conversation import ConversationService
+from bot.services.language import LanguageDetector
+from bot.services.memory import ConversationMemory
+from bot.services.routes import Route
+from bot.services.routing import MessageRouter
+from bot.ui import texts
+
+router = Router(name="free_text")
+
+# A switch of language is offered after this many messages in a row that are
+# clearly in the other language (two, so one quoted phrase does not trigger it).
+_SWITCH_AFTER = 2
+_SWITCH_CONFIDENCE = 0.97
+_SWITCH_MIN_WORDS = 2
+
+
+@router.message(F.text.startswith("/"))
+async def unknown_command(message: Message) -> None:
+    await message.answer(_("I do not know this command. /help lists what I can do."))
+
+
+@router.message(F.text)
+async def free_text(
+    message: Message,
+    session: AsyncSession,
+    citizen: Citizen | None,
+    content: ContentLibrary,
+    routing: MessageRouter,
+    memory: ConversationMemory,
+    detector: LanguageDetector,
+    i18n: I18n,
+    flooding: bool = False,
+    flood_notice: bool = False,
+) -> None:
+    text = message.text or ""
+    chat_id = message.chat.id
+    guess = detector.detect(text)
+    first_contact = citizen is None
+    if citizen is None:
+        citizen = await CitizenService(session).get_or_create(chat_id)
+    lang = citizen.language or (
+        guess.lang if guess and guess.confidence >= 0.9 else i18n.current_locale
+    )
+    recent = memory.recent(chat_id)
+    memory.remember(chat_id, text)
+    service = ConversationService(session, routing, content.answers, content.resources)
+    with i18n.use_locale(lang):
+        # A flood still passes the safety check and is logged; only the NLU
+        # call and the ordinary reply are skipped.
+        outcome = await service.handle_text(citizen, text, lang, recent, offline=flooding)
+        if flooding and outcome.decision.route.severity < Route.ESCALATE.severity:
+            if flood_notice:
+                await message.answer(
+                    _("You are writing very fast. I read everything; give me a moment, please.")
+                )
+            return
+        await send_outcome(message, outcome, content, lang)
+        if first_contact:
+            await message.answer(texts.language_prompt(), reply_markup=texts.language_keyboard())
+            return
+        other = (
+            citizen.language is not None
+            and guess is not None
+            and guess.lang != citizen.language
+            and guess.confidence >= _SWITCH_CONFIDENCE
+            and len(tokens(text)) >= _SWITCH_MIN_WORDS
+        )
+        if memory.note_language(chat_id, other=other) == _SWITCH_AFTER and guess is not None:
+            offer, markup = texts.switch_language_offer(guess.lang)
+            await message.answer(offer, reply_markup=markup)

@@ -1,0 +1,49 @@
+"""/start and /language: choosing the language, the privacy notice, the menu."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandStart
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.content.library import ContentLibrary
+from bot.services.citizens import CitizenService
+from bot.ui import texts
+from bot.ui.callbacks import LanguageChoice
+
+router = Router(name="start")
+
+
+@router.message(CommandStart())
+@router.message(Command("language"))
+async def choose_language(message: Message) -> None:
+    await message.answer(texts.language_prompt(), reply_markup=texts.language_keyboard())
+
+
+@router.callback_query(LanguageChoice.filter())
+async def language_chosen(
+    query: CallbackQuery,
+    callback_data: LanguageChoice,
+    session: AsyncSession,
+    content: ContentLibrary,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    if callback_data.code not in texts.LANGUAGE_NAMES or query.message is None:
+        await query.answer(_("This button is no longer active. Please open /menu."))
+        return
+    citizen = await CitizenService(session).choose_language(query.from_user.id, callback_data.code)
+    with i18n.use_locale(callback_data.code):
+        await query.answer(_("Done: the bot will write in this language."))
+        if callback_data.switch:
+            await query.message.answer(_("Done: the bot will write in this language."))
+            return
+        await query.message.answer(texts.privacy_notice(settings.message_log_days))
+        await query.message.answer(
+            texts.welcome() + "\n\n" + texts.menu_prompt(),
+            reply_markup=texts.main_menu_keyboard(content, citizen.language or callback_data.code),
+        )

@@ -1,0 +1,51 @@
+"""Citizens: language, region, consent, and deleting everything on /forget."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Citizen, utcnow
+from bot.db.repositories import CitizenRepository, FeedbackRepository, MessageLogRepository
+
+
+class CitizenService:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._citizens = CitizenRepository(session)
+
+    async def get(self, telegram_id: int) -> Citizen | None:
+        return await self._citizens.by_telegram_id(telegram_id)
+
+    async def get_or_create(self, telegram_id: int) -> Citizen:
+        citizen = await self._citizens.by_telegram_id(telegram_id)
+        if citizen is None:
+            citizen = await self._citizens.add(telegram_id)
+            await self._session.commit()
+        return citizen
+
+    async def choose_language(self, telegram_id: int, lang: str) -> Citizen:
+        """Store the language; the privacy notice is shown with this choice, so
+        the first choice is also the moment of consent."""
+        citizen = await self.get_or_create(telegram_id)
+        citizen.language = lang
+        if citizen.consent_at is None:
+            citizen.consent_at = utcnow()
+        await self._session.commit()
+        return citizen
+
+    async def set_region(self, citizen: Citizen, region_id: str) -> None:
+        citizen.region = region_id
+        await self._session.commit()
+
+    async def forget(self, telegram_id: int) -> bool:
+        """Delete the citizen and everything kept about them. False if nothing was kept."""
+        citizen = await self._citizens.by_telegram_id(telegram_id)
+        if citizen is None:
+            return False
+        # Explicit deletes as well as ON DELETE CASCADE: a database without
+        # enforced foreign keys must not keep orphans either.
+        await MessageLogRepository(self._session).delete_for_citizen(citizen.id)
+        await FeedbackRepository(self._session).delete_for_citizen(citizen.id)
+        await self._citizens.delete(citizen)
+        await self._session.commit()
+        return True

@@ -1,0 +1,136 @@
+"""A citizen's free-text message: route it, log it, and find what to answer.
+
+Returns data, not Telegram messages: the handlers render it in the citizen's
+language. Nothing here needs Telegram, so it is tested without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content.answers import Answer, AnswerBook
+from bot.content.resources import Region, ResourceDirectory
+from bot.db.models import Citizen, MessageLog, utcnow
+from bot.db.repositories import MessageLogRepository
+from bot.services.routes import Route
+from bot.services.routing import MessageRouter, RoutingDecision
+
+# Below this confidence the text is kept for editors' review.
+REVIEW_CONFIDENCE = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    decision: RoutingDecision
+    answer: Answer | None
+    region: Region | None
+    needs_region: bool
+    log_id: int
+    suggestions: tuple[str, ...]
+
+
+class ConversationService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        router: MessageRouter,
+        answers: AnswerBook,
+        resources: ResourceDirectory,
+        *,
+        suggestion_count: int = 3,
+    ) -> None:
+        self._session = session
+        self._router = router
+        self._answers = answers
+        self._resources = resources
+        self._log = MessageLogRepository(session)
+        self._suggestion_count = suggestion_count
+
+    async def handle_text(
+        self,
+        citizen: Citizen,
+        text: str,
+        lang: str,
+        recent: Sequence[str] = (),
+        *,
+        offline: bool = False,
+    ) -> Outcome:
+        """Route a message (with the safety check alone when `offline`) and log it."""
+        if offline:
+            decision = self._router.route_offline(text, recent)
+        else:
+            decision = await self._router.route(text, recent)
+        answer = self._answers.get(decision.intent, lang) if decision.intent else None
+        if decision.route is Route.FALLBACK and decision.intent != "out_of_scope":
+            answer = None  # not understood: the fallback reply offers the closest topics
+        region: Region | None = None
+        needs_region = False
+        if answer is not None and answer.regional:
+            region = self._resources.find_region(text)
+            if region is not None and region.id != citizen.region:
+                citizen.region = region.id
+            elif region is None and citizen.region:
+                region = self._resources.regions.get(citizen.region)
+            needs_region = region is None
+        keep_text = decision.route is not Route.CRISIS and (
+            decision.route is Route.FALLBACK or decision.confidence < REVIEW_CONFIDENCE
+        )
+        entry = await self._log.add(
+            MessageLog(
+                citizen_id=citizen.id,
+                lang=lang,
+                intent=decision.intent,
+                confidence=round(decision.confidence, 4),
+                route=decision.route.value,
+                text=text[:4096] if keep_text and decision.nlu_available else None,
+                model=decision.model,
+                nlu_available=decision.nlu_available,
+            )
+        )
+        await self._session.commit()
+        suggestions = tuple(
+            score.name
+            for score in decision.ranking
+            if self._answers.get(score.name, lang) is not None and score.name != "out_of_scope"
+        )[: self._suggestion_count]
+        return Outcome(decision, answer, region, needs_region, entry.id, suggestions)
+
+    async def answer_topic(self, citizen: Citizen, intent: str, lang: str) -> Outcome | None:
+        """A topic chosen by a button: the same answer as free text, no NLU needed."""
+        answer = self._answers.get(intent, lang)
+        if answer is None:
+            return None
+        region = None
+        if answer.regional and citizen.region:
+            region = self._resources.regions.get(citizen.region)
+        decision = RoutingDecision(
+            intent=intent,
+            confidence=1.0,
+            route=self._router.taxonomy.route_of(intent),
+            ranking=(),
+            entities=(),
+            nlu_available=True,
+            safety_situation=None,
+            model="menu",
+        )
+        entry = await self._log.add(
+            MessageLog(
+                citizen_id=citizen.id,
+                lang=lang,
+                intent=intent,
+                confidence=1.0,
+                route=decision.route.value,
+                model="menu",
+            )
+        )
+        await self._session.commit()
+        return Outcome(decision, answer, region, answer.regional and region is None, entry.id, ())
+
+    async def purge_old_messages(self, days: int) -> int:
+        removed = await self._log.delete_older_than(utcnow() - timedelta(days=days))
+        await self._session.commit()
+        return removed

@@ -1,0 +1,1 @@
+"""Talking to Telegram within its limits."""

@@ -1,0 +1,106 @@
+"""Outgoing rate limits and 429 recovery, as an aiogram request middleware.
+
+Telegram allows about 30 messages per second per bot, about one per second in
+a private chat (short bursts pass) and about 20 per minute in a group. Every
+sending call waits for a token from its chat's bucket and the global one, so
+the bot stays within the limits by itself; a 429 that still happens (another
+replica, a stricter server) is retried after the `retry_after` it names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+logger = logging.getLogger(__name__)
+
+_COUNTED_PREFIXES = ("send", "copy", "forward", "editMessage")
+
+
+class TokenBucket:
+    """`capacity` calls at once, refilled at `rate` per second."""
+
+    def __init__(self, capacity: float, rate: float) -> None:
+        self.capacity = capacity
+        self.rate = rate
+        self._tokens = capacity
+        self._stamp = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await asyncio.sleep((1 - self._tokens) / self.rate)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    private_burst: float = 3
+    private_rate: float = 1.0
+    group_burst: float = 10
+    group_rate: float = 18 / 60
+    global_burst: float = 25
+    global_rate: float = 25.0
+    max_retries: int = 5
+
+
+class RateLimiter(BaseRequestMiddleware):
+    def __init__(self, limits: Limits | None = None) -> None:
+        self._limits = limits or Limits()
+        self._global = TokenBucket(self._limits.global_burst, self._limits.global_rate)
+        self._chats: dict[int | str, TokenBucket] = {}
+
+    def _bucket(self, chat_id: int | str) -> TokenBucket:
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            group = isinstance(chat_id, str) or chat_id < 0
+            bucket = (
+                TokenBucket(self._limits.group_burst, self._limits.group_rate)
+                if group
+                else TokenBucket(self._limits.private_burst, self._limits.private_rate)
+            )
+            if len(self._chats) > 50_000:  # idle buckets are full; forgetting them is free
+                self._chats.clear()
+            self._chats[chat_id] = bucket
+        return bucket
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        api_method = method.__api_method__
+        counted = api_method.startswith(_COUNTED_PREFIXES)
+        chat_id: Any = getattr(method, "chat_id", None)
+        for attempt in range(self._limits.max_retries + 1):
+            if counted:
+                if isinstance(chat_id, int | str):
+                    await self._bucket(chat_id).acquire()
+                await self._global.acquire()
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt == self._limits.max_retries:
+                    raise
+                logger.warning("429 on %s, retrying after %s s", api_method, exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,1 @@
+"""Rendering for Telegram: callback data, keyboards and interface texts."""

@@ -1,0 +1,39 @@
+"""Callback data of inline buttons. Each packs to well under Telegram's 64 bytes;
+anything that does not unpack (forged or outdated) falls to a polite catch-all."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class LanguageChoice(CallbackData, prefix="lang"):
+    code: str
+    # True when offered after the citizen kept writing in the other language.
+    switch: bool = False
+
+
+class MenuOpen(CallbackData, prefix="m"):
+    category: str = ""
+
+
+class Topic(CallbackData, prefix="t"):
+    intent: str
+
+
+class Vote(CallbackData, prefix="fb"):
+    log: int
+    helpful: bool
+
+
+class RegionChoice(CallbackData, prefix="rg"):
+    region: str
+    # The intent to answer once the region is known; empty for /resources.
+    intent: str = ""
+
+
+class ForgetConfirm(CallbackData, prefix="fg"):
+    confirmed: bool
+
+
+class TalkToPerson(CallbackData, prefix="h"):
+    intent: str = ""
