@@ -13,13 +13,22 @@ from bot.db.models import FeedbackVote, MessageLog
 from bot.services.citizens import CitizenService
 from bot.services.feedback import FeedbackService
 
-TABLES = {"citizens", "message_log", "feedback_votes", "alembic_version"}
+TABLES = {
+    "citizens",
+    "message_log",
+    "feedback_votes",
+    "alembic_version",
+    "staff",
+    "cases",
+    "relayed_messages",
+    "audit_log",
+}
 
 
 async def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     async with engine.begin() as conn:
-        for table in ("feedback_votes", "message_log", "citizens", "alembic_version"):
+        for table in (*TABLES, "alembic_version"):
             await conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
     await engine.dispose()
 

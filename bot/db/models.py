@@ -69,3 +69,84 @@ class FeedbackVote(Base):
     lang: Mapped[str] = mapped_column(String(2))
     helpful: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Staff(Base):
+    """A counselor, supervisor or admin of the staff group."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    # The name citizens see ("Айгерім"), never the Telegram name.
+    display_name: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Case(Base):
+    """A conversation between a citizen and a counselor. Counselors know it only
+    by its number; the citizen link is removed when the citizen uses /forget."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("citizens.id", ondelete="SET NULL"), index=True, default=None
+    )
+    # The citizen's private chat; cleared on /forget together with citizen_id.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    lang: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(32), default=None)
+    route: Mapped[str] = mapped_column(String(16))
+    intent: Mapped[str | None] = mapped_column(String(64), default=None)
+    # 0 urgent (crisis), 1 escalate, 2 request: lower is served first.
+    priority: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    holder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), default=None
+    )
+    topic_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    last_citizen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_staff_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    rating: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class RelayedMessage(Base):
+    """Which message in the topic is the copy of which message in the citizen's
+    chat, so that edits and replies land in the right place."""
+
+    __tablename__ = "relayed_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    # "in": citizen -> topic; "out": counselor -> citizen.
+    direction: Mapped[str] = mapped_column(String(3))
+    citizen_message_id: Mapped[int] = mapped_column(BigInteger)
+    topic_message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who of the staff did what to which case, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), default=None
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), default=None
+    )
+    detail: Mapped[str | None] = mapped_column(String(256), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,739 @@
+"""Telegram's text rules for the Bot API emulator.
+
+Formatted text (parse_mode HTML, MarkdownV2 and legacy Markdown) becomes plain
+text plus message entities the way Telegram's own parser (tdlib) does it,
+offsets and lengths counted in UTF-16 code units; malformed markup is
+rejected with Telegram's "can't parse entities" descriptions. Reply markup is
+checked against the rules Telegram enforces on inline keyboards. Every
+failure is an `ApiError` carrying the HTTP status and description Telegram
+would send.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_LIMIT = 64
+INLINE_BUTTONS_LIMIT = 100
+CALLBACK_ANSWER_LIMIT = 200
+
+
+class ApiError(Exception):
+    """A request Telegram would reject: HTTP status, description, parameters."""
+
+    def __init__(
+        self, status: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.parameters = parameters
+
+
+def bad_request(detail: str) -> ApiError:
+    return ApiError(400, f"Bad Request: {detail}")
+
+
+def forbidden(detail: str) -> ApiError:
+    return ApiError(403, f"Forbidden: {detail}")
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji often counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _parse_error(detail: str) -> ApiError:
+    return bad_request(f"can't parse entities: {detail}")
+
+
+def _byte_offset(text: str, index: int) -> int:
+    # Telegram reports positions in UTF-8 bytes of the original text.
+    return len(text[:index].encode())
+
+
+# --- HTML -------------------------------------------------------------------
+
+_HTML_TAGS = frozenset(
+    {
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "tg-spoiler",
+        "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
+    }
+)
+_SIMPLE_TAG_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "u": "underline",
+    "ins": "underline",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+}
+_SPACES = " \t\n\r\v\f"
+_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+
+
+def _decode_html_entity(text: str, pos: int) -> tuple[str, int] | None:
+    """The character of the entity starting at `pos` and the position after it.
+
+    Mirrors tdlib: only &lt; &gt; &amp; &quot; and numeric references; the
+    closing semicolon is optional.
+    """
+    n = len(text)
+    end = pos + 1
+    code = 0
+    if end < n and text[end] == "#":
+        end += 1
+        hexadecimal = end < n and text[end] in "xX"
+        if hexadecimal:
+            end += 1
+        digits = "0123456789abcdefABCDEF" if hexadecimal else "0123456789"
+        start = end
+        while end < n and text[end] in digits:
+            end += 1
+            if end - start > 7:
+                return None
+        if end == start:
+            return None
+        code = int(text[start:end], 16 if hexadecimal else 10)
+        if code == 0 or code >= 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            return None
+        char = chr(code)
+    else:
+        while end < n and text[end].isascii() and text[end].isalpha():
+            end += 1
+        named = _NAMED_ENTITIES.get(text[pos + 1 : end])
+        if named is None:
+            return None
+        char = named
+    if end < n and text[end] == ";":
+        end += 1
+    return char, end
+
+
+@dataclass(slots=True)
+class _OpenTag:
+    name: str
+    argument: str
+    offset: int
+    out_index: int
+
+
+def _valid_link(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() in ("http", "https"):
+        return bool(parts.netloc)
+    return parts.scheme.lower() in ("tg", "mailto", "tel") or (
+        not parts.scheme and "." in url and " " not in url.strip()
+    )
+
+
+class _HtmlParser:
+    def __init__(self, text: str, *, strict_ampersand: bool) -> None:
+        self.text = text
+        self.strict_ampersand = strict_ampersand
+        self.out: list[str] = []
+        self.offset = 0
+        self.stack: list[_OpenTag] = []
+        self.entities: list[dict[str, Any]] = []
+        self.i = 0
+
+    def _at(self, index: int) -> str:
+        return self.text[index] if index < len(self.text) else ""
+
+    def _byte(self, index: int) -> int:
+        return _byte_offset(self.text, index)
+
+    def _emit(self, chars: str) -> None:
+        self.out.append(chars)
+        self.offset += utf16_len(chars)
+
+    def _decode_value_char(self) -> str:
+        """One character of an attribute value or of the text, entities decoded."""
+        text, i = self.text, self.i
+        if text[i] == "&":
+            decoded = _decode_html_entity(text, i)
+            if decoded is not None:
+                self.i = decoded[1]
+                return decoded[0]
+            if self.strict_ampersand:
+                raise _parse_error(
+                    f"character '&' at byte offset {self._byte(i)} does not start an HTML "
+                    "entity; write it as &amp;"
+                )
+        self.i = i + 1
+        return text[i]
+
+    def parse(self) -> tuple[str, list[dict[str, Any]]]:
+        text = self.text
+        while self.i < len(text):
+            if text[self.i] == "<":
+                if self._at(self.i + 1) == "/":
+                    self._end_tag()
+                else:
+                    self._start_tag()
+            else:
+                self._emit(self._decode_value_char())
+        if self.stack:
+            raise _parse_error(
+                f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"'
+            )
+        return "".join(self.out), self.entities
+
+    def _start_tag(self) -> None:
+        text = self.text
+        begin = self.i
+        self.i += 1
+        name_start = self.i
+        while self.i < len(text) and text[self.i] not in _SPACES and text[self.i] != ">":
+            self.i += 1
+        if self.i >= len(text):
+            raise _parse_error(f"Unclosed start tag at byte offset {self._byte(begin)}")
+        tag = text[name_start : self.i].lower()
+        if tag not in _HTML_TAGS:
+            raise _parse_error(
+                f'Unsupported start tag "{tag}" at byte offset {self._byte(begin)}'
+            )
+        argument = ""
+        while self._at(self.i) != ">":
+            while self.i < len(text) and text[self.i] in _SPACES:
+                self.i += 1
+            if self._at(self.i) == ">":
+                break
+            if self.i >= len(text):
+                raise _parse_error(f"Unclosed start tag at byte offset {self._byte(begin)}")
+            attribute_start = self.i
+            while self.i < len(text) and text[self.i] not in _SPACES + "=>":
+                self.i += 1
+            attribute = text[attribute_start : self.i].lower()
+            if not attribute:
+                raise _parse_error(
+                    f'Empty attribute name in the tag "{tag}" at byte offset {self._byte(begin)}'
+                )
+            while self.i < len(text) and text[self.i] in _SPACES:
+                self.i += 1
+            if self._at(self.i) != "=":
+                if tag == "blockquote" and attribute == "expandable":
+                    argument = "expandable"
+                    continue
+                raise _parse_error(
+                    "Expected equal sign in declaration of an attribute of the tag "
+                    f'"{tag}" at byte offset {self._byte(begin)}'
+                )
+            self.i += 1
+            while self.i < len(text) and text[self.i] in _SPACES:
+                self.i += 1
+            if self.i >= len(text):
+                raise _parse_error(
+                    f'Unclosed start tag "{tag}" at byte offset {self._byte(begin)}'
+                )
+            value = self._attribute_value()
+            if self.i >= len(text):
+                raise _parse_error(f"Unclosed start tag at byte offset {self._byte(begin)}")
+            if (
+                (tag == "a" and attribute == "href")
+                or (tag == "tg-emoji" and attribute == "emoji-id")
+                or (tag == "blockquote" and attribute == "expandable")
+            ):
+                argument = value if tag != "blockquote" else "expandable"
+            elif tag == "code" and attribute == "class" and value.startswith("language-"):
+                argument = value.removeprefix("language-")
+            elif tag == "span" and attribute == "class" and value.startswith("tg-"):
+                argument = value.removeprefix("tg-")
+        self.i += 1
+        if tag == "span" and argument != "spoiler":
+            raise _parse_error(
+                f'Tag "span" must have class "tg-spoiler" at byte offset {self._byte(begin)}'
+            )
+        self.stack.append(_OpenTag(tag, argument, self.offset, len(self.out)))
+
+    def _attribute_value(self) -> str:
+        text = self.text
+        quote = text[self.i]
+        if quote not in "'\"":
+            # An unquoted value is a name token: letters, digits, '.' and '-'.
+            start = self.i
+            while self.i < len(text) and (text[self.i].isalnum() or text[self.i] in ".-"):
+                self.i += 1
+            if self.i < len(text) and text[self.i] not in _SPACES + ">":
+                raise _parse_error(
+                    f"Unexpected end of name token at byte offset {self._byte(start)}"
+                )
+            return text[start : self.i].lower()
+        self.i += 1
+        chars: list[str] = []
+        while self.i < len(text) and text[self.i] != quote:
+            chars.append(self._decode_value_char())
+        if self.i < len(text):
+            self.i += 1
+        return "".join(chars)
+
+    def _end_tag(self) -> None:
+        text = self.text
+        begin = self.i
+        if not self.stack:
+            raise _parse_error(f"Unexpected end tag at byte offset {self._byte(begin)}")
+        self.i += 2
+        name_start = self.i
+        while self.i < len(text) and text[self.i] not in _SPACES and text[self.i] != ">":
+            self.i += 1
+        name = text[name_start : self.i].lower()
+        while self.i < len(text) and text[self.i] in _SPACES:
+            self.i += 1
+        if self._at(self.i) != ">":
+            raise _parse_error(f"Unclosed end tag at byte offset {self._byte(begin)}")
+        self.i += 1
+        opened = self.stack[-1]
+        if name and name != opened.name:
+            raise _parse_error(
+                f"Unmatched end tag at byte offset {self._byte(begin)}, "
+                f'expected "</{opened.name}>", found "</{name}>"'
+            )
+        self.stack.pop()
+        self._close(opened)
+
+    def _close(self, opened: _OpenTag) -> None:
+        length = self.offset - opened.offset
+        if length == 0:
+            return
+        entity: dict[str, Any] = {"offset": opened.offset, "length": length}
+        tag = opened.name
+        if tag in _SIMPLE_TAG_TYPES:
+            entity["type"] = _SIMPLE_TAG_TYPES[tag]
+        elif tag == "a":
+            url = opened.argument or "".join(self.out[opened.out_index :])
+            if not _valid_link(url):
+                return
+            entity["type"] = "text_link"
+            entity["url"] = url
+        elif tag == "tg-emoji":
+            if not opened.argument.isdigit():
+                raise _parse_error("Invalid custom emoji identifier specified")
+            entity["type"] = "custom_emoji"
+            entity["custom_emoji_id"] = opened.argument
+        elif tag == "blockquote":
+            entity["type"] = "expandable_blockquote" if opened.argument else "blockquote"
+        elif tag == "code":
+            entity["type"] = "code"
+            if self.stack and self.stack[-1].name == "pre":
+                # <pre><code class="language-x">: one pre entity with a language.
+                entity["language"] = opened.argument
+        else:  # pre
+            entity["type"] = "pre"
+            last = self.entities[-1] if self.entities else None
+            if (
+                last is not None
+                and last["type"] == "code"
+                and last["offset"] == opened.offset
+                and last["length"] == length
+                and "language" in last
+            ):
+                self.entities.pop()
+                if last["language"]:
+                    entity["language"] = last["language"]
+        self.entities.append(entity)
+
+
+# --- MarkdownV2 ---------------------------------------------------------------
+
+_MDV2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
+_MD_NAMES = {
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "code": "Code",
+    "pre": "Pre",
+    "text_link": "TextUrl",
+}
+
+
+@dataclass(slots=True)
+class _MdOpen:
+    kind: str
+    offset: int
+    position: int
+    out_index: int
+    argument: str = ""
+
+
+class _MarkdownV2Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.out: list[str] = []
+        self.offset = 0
+        self.stack: list[_MdOpen] = []
+        self.entities: list[dict[str, Any]] = []
+        self.quote_start: int | None = None
+
+    def _emit(self, chars: str) -> None:
+        self.out.append(chars)
+        self.offset += utf16_len(chars)
+
+    def _add(self, kind: str, start: int, **extra: Any) -> None:
+        if self.offset > start:
+            self.entities.append(
+                {"type": kind, "offset": start, "length": self.offset - start, **extra}
+            )
+
+    def _reserved(self, index: int) -> ApiError:
+        char = self.text[index]
+        return _parse_error(
+            f"Character '{char}' is reserved and must be escaped with the preceding '\\'"
+        )
+
+    def parse(self) -> tuple[str, list[dict[str, Any]]]:
+        text = self.text
+        i = 0
+        while i < len(text):
+            char = text[i]
+            top = self.stack[-1].kind if self.stack else None
+            if char == "\\" and i + 1 < len(text) and 0 < ord(text[i + 1]) <= 126:
+                self._emit(text[i + 1])
+                i += 2
+                continue
+            if top in ("code", "pre"):
+                i = self._inside_code(i)
+                continue
+            line_start = i == 0 or text[i - 1] == "\n"
+            if char == ">" and line_start:
+                if self.quote_start is None:
+                    self.quote_start = self.offset
+                i += 1
+                continue
+            if char == "\n" and self.quote_start is not None and text[i + 1 : i + 2] != ">":
+                self._add("blockquote", self.quote_start)
+                self.quote_start = None
+            if char not in _MDV2_RESERVED:
+                self._emit(char)
+                i += 1
+                continue
+            i = self._markup(i)
+        if self.stack:
+            opened = self.stack[-1]
+            raise _parse_error(
+                f"Can't find end of {_MD_NAMES[opened.kind]} entity at byte offset "
+                f"{_byte_offset(text, opened.position)}"
+            )
+        if self.quote_start is not None:
+            self._add("blockquote", self.quote_start)
+        return "".join(self.out), self.entities
+
+    def _inside_code(self, i: int) -> int:
+        text = self.text
+        opened = self.stack[-1]
+        if opened.kind == "pre" and text.startswith("```", i):
+            self.stack.pop()
+            extra = {"language": opened.argument} if opened.argument else {}
+            self._add("pre", opened.offset, **extra)
+            return i + 3
+        if opened.kind == "code" and text[i] == "`":
+            self.stack.pop()
+            self._add("code", opened.offset)
+            return i + 1
+        self._emit(text[i])
+        return i + 1
+
+    def _close_if_open(self, kind: str) -> bool:
+        if self.stack and self.stack[-1].kind == kind:
+            opened = self.stack.pop()
+            self._add(kind, opened.offset)
+            return True
+        return False
+
+    def _open(self, kind: str, i: int, argument: str = "") -> None:
+        for opened in self.stack:
+            if opened.kind == kind:
+                raise _parse_error(
+                    f"Can't find end of {_MD_NAMES[kind]} entity at byte offset "
+                    f"{_byte_offset(self.text, opened.position)}"
+                )
+        self.stack.append(_MdOpen(kind, self.offset, i, len(self.out), argument))
+
+    def _markup(self, i: int) -> int:
+        text = self.text
+        char = text[i]
+        if char == "*":
+            if not self._close_if_open("bold"):
+                self._open("bold", i)
+            return i + 1
+        if char == "_":
+            if text.startswith("__", i) and self._close_if_open("underline"):
+                return i + 2
+            if self._close_if_open("italic"):
+                return i + 1
+            if text.startswith("__", i):
+                self._open("underline", i)
+                return i + 2
+            self._open("italic", i)
+            return i + 1
+        if char == "~":
+            if not self._close_if_open("strikethrough"):
+                self._open("strikethrough", i)
+            return i + 1
+        if char == "|" and text.startswith("||", i):
+            if not self._close_if_open("spoiler"):
+                self._open("spoiler", i)
+            return i + 2
+        if char == "[":
+            self._open("text_link", i)
+            return i + 1
+        if char == "]" and self.stack and self.stack[-1].kind == "text_link":
+            return self._link_end(i)
+        if char == "`":
+            if text.startswith("```", i):
+                end = i + 3
+                while end < len(text) and text[end] not in "\n`":
+                    end += 1
+                language = text[i + 3 : end] if end < len(text) and text[end] == "\n" else ""
+                self._open("pre", i, language.strip())
+                return end + 1 if language else i + 3
+            self._open("code", i)
+            return i + 1
+        raise self._reserved(i)
+
+    def _link_end(self, i: int) -> int:
+        text = self.text
+        opened = self.stack.pop()
+        start = i + 1
+        if start < len(text) and text[start] == "(":
+            url_chars: list[str] = []
+            j = start + 1
+            while j < len(text) and text[j] != ")":
+                if text[j] == "\\" and j + 1 < len(text) and text[j + 1] in ")\\":
+                    j += 1
+                url_chars.append(text[j])
+                j += 1
+            if j >= len(text):
+                raise _parse_error(
+                    f"Can't find end of a URL at byte offset {_byte_offset(text, start)}"
+                )
+            url = "".join(url_chars)
+            end = j + 1
+        else:
+            url = "".join(self.out[opened.out_index :])
+            end = start
+        if _valid_link(url):
+            self._add("text_link", opened.offset, url=url)
+        return end
+
+
+# --- legacy Markdown ------------------------------------------------------------
+
+
+def _parse_markdown(text: str) -> tuple[str, list[dict[str, Any]]]:
+    out: list[str] = []
+    offset = 0
+    entities: list[dict[str, Any]] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text) and text[i + 1] in "_*`[":
+            out.append(text[i + 1])
+            offset += 1
+            i += 2
+            continue
+        if char not in "_*`[":
+            out.append(char)
+            offset += utf16_len(char)
+            i += 1
+            continue
+        begin = i
+        is_pre = text.startswith("```", i)
+        end_char = "]" if char == "[" else char
+        i += 3 if is_pre else 1
+        language = ""
+        if is_pre:
+            line_end = text.find("\n", i)
+            if line_end != -1 and " " not in text[i:line_end] and "`" not in text[i:line_end]:
+                language = text[i:line_end]
+                i = line_end + 1
+        start = offset
+        while i < len(text) and not (
+            text.startswith("```", i) if is_pre else text[i] == end_char
+        ):
+            out.append(text[i])
+            offset += utf16_len(text[i])
+            i += 1
+        if i >= len(text):
+            raise _parse_error(
+                "Can't find end of the entity starting at byte offset "
+                f"{_byte_offset(text, begin)}"
+            )
+        i += 3 if is_pre else 1
+        length = offset - start
+        if char == "[":
+            url = ""
+            if i < len(text) and text[i] == "(":
+                close = text.find(")", i)
+                if close != -1:
+                    url = text[i + 1 : close]
+                    i = close + 1
+            if length and _valid_link(url):
+                entities.append({"type": "text_link", "offset": start, "length": length, "url": url})
+            continue
+        if not length:
+            continue
+        kind = {"*": "bold", "_": "italic", "`": "pre" if is_pre else "code"}[char]
+        entity: dict[str, Any] = {"type": kind, "offset": start, "length": length}
+        if language:
+            entity["language"] = language
+        entities.append(entity)
+    return "".join(out), entities
+
+
+# --- public entry points -------------------------------------------------------
+
+
+def _strip(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """Drop leading and trailing whitespace, as Telegram does, moving entities along."""
+    stripped = text.strip()
+    if stripped == text:
+        return text, entities
+    lead = utf16_len(text[: len(text) - len(text.lstrip())])
+    total = utf16_len(stripped)
+    moved: list[dict[str, Any]] = []
+    for entity in entities:
+        start = max(entity["offset"] - lead, 0)
+        end = min(entity["offset"] + entity["length"] - lead, total)
+        if end > start:
+            moved.append({**entity, "offset": start, "length": end - start})
+    return stripped, moved
+
+
+def parse_formatted(
+    text: str,
+    parse_mode: str | None,
+    entities: list[dict[str, Any]] | None,
+    *,
+    strict_ampersand: bool = True,
+) -> tuple[str, list[dict[str, Any]]]:
+    """Plain text and entities of a formatted text, as Telegram stores it."""
+    if entities is not None:
+        plain, found = text, [dict(entity) for entity in entities]
+    elif not parse_mode:
+        plain, found = text, []
+    else:
+        mode = parse_mode.lower()
+        if mode == "html":
+            plain, found = _HtmlParser(text, strict_ampersand=strict_ampersand).parse()
+        elif mode == "markdownv2":
+            plain, found = _MarkdownV2Parser(text).parse()
+        elif mode == "markdown":
+            plain, found = _parse_markdown(text)
+        else:
+            raise bad_request("unsupported parse_mode")
+    plain, found = _strip(plain, found)
+    found.sort(key=lambda entity: (entity["offset"], -entity["length"]))
+    return plain, found
+
+
+# --- reply markup ----------------------------------------------------------------
+
+_INLINE_ACTIONS = (
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
+)
+
+
+def _button_error(detail: str) -> ApiError:
+    return bad_request(f"can't parse inline keyboard button: {detail}")
+
+
+def _check_button_url(url: Any) -> None:
+    if not isinstance(url, str) or not url:
+        raise bad_request("BUTTON_URL_INVALID")
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https") and parts.netloc and " " not in url:
+        return
+    if scheme == "tg" and (parts.netloc or parts.path):
+        return
+    raise bad_request("BUTTON_URL_INVALID")
+
+
+def _check_inline_button(button: Any) -> None:
+    if not isinstance(button, dict):
+        raise _button_error("InlineKeyboardButton must be an Object")
+    text = button.get("text")
+    if not isinstance(text, str):
+        raise _button_error('Field "text" must be of type String')
+    if not text.strip():
+        raise _button_error("Text must be non-empty")
+    actions = [name for name in _INLINE_ACTIONS if button.get(name) is not None]
+    if not actions:
+        raise _button_error("Text buttons are unallowed in the inline keyboard")
+    if len(actions) > 1:
+        raise _button_error(
+            "exactly one of the optional fields must be used, found " + ", ".join(actions)
+        )
+    if "callback_data" in actions:
+        data = button["callback_data"]
+        if not isinstance(data, str) or not data or len(data.encode()) > CALLBACK_DATA_LIMIT:
+            raise bad_request("BUTTON_DATA_INVALID")
+    if "url" in actions:
+        _check_button_url(button["url"])
+
+
+def check_reply_markup(markup: Any) -> dict[str, Any] | None:
+    """The reply markup if Telegram would accept it; raises `ApiError` otherwise."""
+    if markup is None:
+        return None
+    if not isinstance(markup, dict):
+        raise bad_request("can't parse reply keyboard markup JSON object")
+    if "inline_keyboard" in markup:
+        rows = markup["inline_keyboard"]
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            raise bad_request('field "inline_keyboard" must be an Array of Arrays')
+        total = 0
+        for row in rows:
+            for button in row:
+                _check_inline_button(button)
+                total += 1
+        if total > INLINE_BUTTONS_LIMIT:
+            raise bad_request("reply markup is too long")
+        return markup
+    if "keyboard" in markup:
+        rows = markup["keyboard"]
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            raise bad_request('field "keyboard" must be an Array of Arrays')
+        for row in rows:
+            for button in row:
+                label = button.get("text") if isinstance(button, dict) else button
+                if not isinstance(label, str) or not label.strip():
+                    raise bad_request("can't parse keyboard button: Text must be non-empty")
+        return markup
+    if markup.get("remove_keyboard") is True or markup.get("force_reply") is True:
+        return markup
+    raise bad_request("can't parse reply keyboard markup JSON object")

@@ -1,0 +1,569 @@
+"""The Rasa side of the project, driven from the bot's environment.
+
+Rasa 3.6 needs Python 3.10 and its own virtualenv, so the bot never imports
+it: this module creates that virtualenv, trains the model and starts the
+server as subprocesses. Both are expensive (installing Rasa takes minutes
+and gigabytes, training takes seconds to minutes), so both are cached outside
+the clone, keyed by content hashes:
+
+- the virtualenv at `$KENES_CACHE/nlu-venv-<hash of nlu/requirements.txt>`,
+  usable once it holds a `.complete` marker;
+- the model at `$KENES_CACHE/models/kenes-<hash of data, config and code>.tar.gz`,
+  copied into the clone's `models/` as well.
+
+A fresh clone with the same data therefore reuses both without training.
+File locks keep concurrent runs (two terminals, parallel CI jobs) from
+building the same thing twice or reading half-written files. Standard
+library and PyYAML only, so tests and CI can use it without Rasa.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import glob
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMPLETE_MARKER = ".complete"
+MODEL_PREFIX = "kenes-"
+MODEL_SUFFIX = ".tar.gz"
+# Models kept in the clone's models/ besides the current one: enough to go back.
+KEEP_MODELS = 3
+# Paths (relative to the repository root) whose content decides the model.
+MODEL_INPUTS = ("config.yml", "domain.yml", "nlu_data", "nlu", "bot/nlp/normalize.py")
+PROBE_TEXT = "сәлеметсіз бе"
+
+Log = Callable[[str], None]
+
+
+class ToolingError(Exception):
+    """Something the user can fix: the message says what and how."""
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A checkout of the repository and the cache it shares with other checkouts."""
+
+    root: Path = REPO_ROOT
+    cache: Path = field(default_factory=lambda: default_cache())
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yml"
+
+    @property
+    def domain(self) -> Path:
+        return self.root / "domain.yml"
+
+    @property
+    def nlu_data(self) -> Path:
+        return self.root / "nlu_data"
+
+    @property
+    def requirements(self) -> Path:
+        return self.root / "nlu" / "requirements.txt"
+
+    @property
+    def models_dir(self) -> Path:
+        """The clone's own models/ (gitignored)."""
+        return self.root / "models"
+
+    @property
+    def cached_models_dir(self) -> Path:
+        return self.cache / "models"
+
+    @property
+    def venv(self) -> Path:
+        return self.cache / f"nlu-venv-{requirements_hash(self.requirements)}"
+
+    @property
+    def python(self) -> Path:
+        """The Rasa virtualenv's interpreter."""
+        return self.venv / "bin" / "python"
+
+    @property
+    def rasa(self) -> Path:
+        return self.venv / "bin" / "rasa"
+
+    @property
+    def model_name(self) -> str:
+        return f"{MODEL_PREFIX}{model_hash(self.root)}{MODEL_SUFFIX}"
+
+    @property
+    def model(self) -> Path:
+        """Where the model for the current data lives in the clone."""
+        return self.models_dir / self.model_name
+
+    @property
+    def cached_model(self) -> Path:
+        return self.cached_models_dir / self.model_name
+
+    def rasa_env(self) -> dict[str, str]:
+        """The environment for Rasa subprocesses: our packages importable, logs quiet."""
+        env = dict(os.environ)
+        env.pop("VIRTUAL_ENV", None)
+        env.pop("PYTHONHOME", None)
+        paths = [str(self.root), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+        env["PATH"] = os.pathsep.join([str(self.venv / "bin"), env.get("PATH", "")])
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+        env.setdefault("LOG_LEVEL_LIBRARIES", "ERROR")
+        env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+        env.setdefault("PYTHONWARNINGS", "ignore")
+        env["RASA_TELEMETRY_ENABLED"] = "false"
+        # Rasa's training cache keys components by class and config, not by
+        # our code: a changed normalize() would reuse stale features. Off.
+        env["RASA_MAX_CACHE_SIZE"] = "0"
+        env["RASA_CACHE_DIRECTORY"] = str(self.cache / "rasa-cache")
+        return env
+
+
+def default_cache() -> Path:
+    """`$KENES_CACHE`, else ~/.cache/kenes (Settings.kenes_cache reads the same variable)."""
+    configured = os.environ.get("KENES_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "kenes"
+
+
+def _short_hash(digest: Any) -> str:
+    return str(digest.hexdigest())[:16]
+
+
+def requirements_hash(requirements: Path) -> str:
+    """The first 16 hex digits of sha256(requirements file bytes)."""
+    return _short_hash(hashlib.sha256(requirements.read_bytes()))
+
+
+def model_inputs(root: Path) -> list[Path]:
+    """Every file whose content goes into the model, sorted for a stable hash."""
+    files: set[Path] = set()
+    for name in MODEL_INPUTS:
+        path = root / name
+        if path.is_dir():
+            files.update(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+            )
+        else:
+            files.add(path)
+    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
+
+
+def model_hash(root: Path) -> str:
+    """The first 16 hex digits of a sha256 over the model's inputs (names and bytes)."""
+    digest = hashlib.sha256()
+    for path in model_inputs(root):
+        name = path.relative_to(root).as_posix()
+        data = path.read_bytes() if path.is_file() else b"<missing>"
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return _short_hash(digest)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, log: Log = _stderr, what: str = "") -> Iterator[None]:
+    """An exclusive lock on `path` (created if needed), released on exit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"waiting for another process {what or 'holding ' + str(path)} ...")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- the virtualenv ----------------------------------------------------------
+
+
+def _runs(python: str) -> bool:
+    try:
+        result = subprocess.run(
+            [python, "-c", "import sys; print(sys.version_info[:2] == (3, 10))"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0 and result.stdout.strip() == "True"
+
+
+def find_python310() -> str:
+    """A working Python 3.10: on PATH, else under pyenv. Raises ToolingError."""
+    candidates: list[str] = []
+    on_path = shutil.which("python3.10")
+    if on_path:
+        candidates.append(on_path)
+    roots: list[str] = []
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        result = subprocess.run(
+            ["pyenv", "root"], capture_output=True, text=True, timeout=30, check=False
+        )
+        if result.returncode == 0 and result.stdout.strip():
+            roots.append(result.stdout.strip())
+    roots.append("/root/.pyenv")
+    for root in roots:
+        candidates.extend(sorted(glob.glob(f"{root}/versions/3.10*/bin/python3.10"), reverse=True))
+    for candidate in candidates:
+        if _runs(candidate):
+            return candidate
+    raise ToolingError(
+        "Rasa 3.6 needs Python 3.10, and none was found (tried python3.10 on PATH and "
+        "pyenv's versions). Install it, e.g. `pyenv install 3.10`, and run this again."
+    )
+
+
+def venv_complete(venv: Path) -> bool:
+    return (venv / COMPLETE_MARKER).is_file()
+
+
+def ensure_venv(project: Project | None = None, log: Log = _stderr) -> Path:
+    """The Rasa virtualenv, created and installed first if it is not complete."""
+    project = project or Project()
+    venv = project.venv
+    if venv_complete(venv):
+        return venv
+    with file_lock(venv.with_name(venv.name + ".lock"), log, "installing the NLU virtualenv"):
+        if venv_complete(venv):
+            return venv
+        if venv.exists():
+            log(f"removing the incomplete virtualenv {venv}")
+            shutil.rmtree(venv)
+        python = find_python310()
+        log(f"creating the NLU virtualenv {venv} with {python} (Rasa: a few minutes, ~3 GB)")
+        # In place: virtualenvs hard-code their own path and cannot be moved.
+        _check_call([python, "-m", "venv", str(venv)], "creating the virtualenv")
+        pip = [str(venv / "bin" / "python"), "-m", "pip"]
+        _check_call([*pip, "install", "--quiet", "--upgrade", "pip"], "upgrading pip")
+        _check_call(
+            [*pip, "install", "--quiet", "-r", str(project.requirements)],
+            f"pip install -r {project.requirements}",
+        )
+        (venv / COMPLETE_MARKER).write_text(
+            json.dumps({"requirements": project.requirements.read_text(), "python": python})
+        )
+        log(f"NLU virtualenv ready: {venv}")
+    return venv
+
+
+def _check_call(command: Sequence[str], what: str, **kwargs: Any) -> None:
+    result = subprocess.run(list(command), check=False, **kwargs)
+    if result.returncode != 0:
+        raise ToolingError(f"{what} failed (exit code {result.returncode})")
+
+
+# --- the model ---------------------------------------------------------------
+
+
+def ensure_model(
+    project: Project | None = None, *, force: bool = False, log: Log = _stderr
+) -> Path:
+    """The model for the current data in the clone's models/, trained only when missing."""
+    project = project or Project()
+    if not force:
+        found = _reuse_model(project)
+        if found is not None:
+            return found
+    name = project.model_name
+    lock = project.cached_models_dir / f".{name}.lock"
+    with file_lock(lock, log, "training the same model"):
+        if not force:
+            found = _reuse_model(project)
+            if found is not None:
+                return found
+        ensure_venv(project, log)
+        seconds = train(project, project.cached_model, log=log)
+        log(f"trained {name} in {seconds:.1f} s")
+        _install_model(project)
+    return project.model
+
+
+def _reuse_model(project: Project) -> Path | None:
+    if project.model.is_file():
+        return project.model
+    if project.cached_model.is_file():
+        _install_model(project)
+        return project.model
+    return None
+
+
+def _install_model(project: Project) -> None:
+    """Copy the cached model into the clone's models/ and prune older ones there."""
+    project.models_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_copy(project.cached_model, project.model)
+    older = sorted(
+        (p for p in project.models_dir.glob(f"{MODEL_PREFIX}*{MODEL_SUFFIX}") if p != project.model),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for stale in older[KEEP_MODELS:]:
+        stale.unlink(missing_ok=True)
+
+
+def _atomic_copy(source: Path, target: Path) -> None:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, tmp)
+    tmp.replace(target)
+
+
+def train(project: Project, target: Path, *, log: Log = _stderr, quiet: bool = True) -> float:
+    """Train the NLU model into `target` (atomically); the training time in seconds."""
+    if not project.domain.is_file():
+        raise ToolingError(f"{project.domain} is missing; the model needs the domain's intents")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kenes-train-", dir=target.parent) as tmp:
+        fixed = target.name.removesuffix(MODEL_SUFFIX)
+        command = [
+            str(project.rasa),
+            "train",
+            "nlu",
+            "--config",
+            str(project.config),
+            "--nlu",
+            str(project.nlu_data),
+            "--domain",
+            str(project.domain),
+            "--out",
+            tmp,
+            "--fixed-model-name",
+            fixed,
+        ]
+        if quiet:
+            command.append("--quiet")
+        log(f"training the NLU model ({project.nlu_data}, {project.config}) ...")
+        started = time.monotonic()
+        result = subprocess.run(
+            command,
+            cwd=project.root,
+            env=project.rasa_env(),
+            capture_output=quiet,
+            text=True,
+            check=False,
+        )
+        seconds = time.monotonic() - started
+        produced = Path(tmp) / f"{fixed}{MODEL_SUFFIX}"
+        if result.returncode != 0 or not produced.is_file():
+            if quiet:
+                log((result.stdout or "")[-4000:] + (result.stderr or "")[-4000:])
+            raise ToolingError(f"rasa train nlu failed (exit code {result.returncode})")
+        produced.replace(target)
+    return seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    venv: Path
+    venv_complete: bool
+    model: Path
+    model_in_clone: bool
+    model_cached: bool
+    older_models: tuple[Path, ...]
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.venv_complete and (self.model_in_clone or self.model_cached)
+
+
+def status(project: Project | None = None) -> Status:
+    project = project or Project()
+    current = project.model
+    older = tuple(
+        sorted(
+            (
+                p
+                for p in project.models_dir.glob(f"{MODEL_PREFIX}*{MODEL_SUFFIX}")
+                if p != current
+            ),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+    )
+    return Status(
+        venv=project.venv,
+        venv_complete=venv_complete(project.venv),
+        model=current,
+        model_in_clone=current.is_file(),
+        model_cached=project.cached_model.is_file(),
+        older_models=older,
+    )
+
+
+# --- the server --------------------------------------------------------------
+
+
+def server_command(project: Project, model: Path, port: int, host: str) -> list[str]:
+    return [
+        str(project.rasa),
+        "run",
+        "--enable-api",
+        "-i",
+        host,
+        "-p",
+        str(port),
+        "--model",
+        str(model),
+    ]
+
+
+def serve(
+    port: int = 5005, host: str = "127.0.0.1", project: Project | None = None, log: Log = _stderr
+) -> None:
+    """Replace this process by the Rasa server for the current model (trained first if needed)."""
+    project = project or Project()
+    model = ensure_model(project, log=log)
+    log(f"serving {model.name} on http://{host}:{port} (POST /model/parse)")
+    command = server_command(project, model, port, host)
+    os.chdir(project.root)
+    os.execve(command[0], command, project.rasa_env())
+
+
+@dataclass
+class NLUServer:
+    """A Rasa server started by `start_server`; stop it with `stop()` or `with`."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    model: Path
+    log_path: Path
+    _log_file: IO[bytes] | None = None
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Terminate the server's process group, killing it if it does not exit in time."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def __enter__(self) -> NLUServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (for tests and benchmarks)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_server(
+    port: int = 5005,
+    host: str = "127.0.0.1",
+    *,
+    project: Project | None = None,
+    model: Path | None = None,
+    timeout: float = 180.0,
+    log: Log = _stderr,
+) -> NLUServer:
+    """Start the Rasa server in the background and return once a parse works.
+
+    The server runs in its own process group so `stop()` ends Rasa's children
+    too. Its output goes to a log file named in the error if it fails to start.
+    """
+    project = project or Project()
+    model = model or ensure_model(project, log=log)
+    logs = project.cache / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"nlu-server-{port}.log"
+    log_file = log_path.open("wb")
+    process = subprocess.Popen(
+        server_command(project, model, port, host),
+        cwd=project.root,
+        env=project.rasa_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    server = NLUServer(process, f"http://{host}:{port}", model, log_path, log_file)
+    try:
+        _wait_until_ready(server, timeout)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _wait_until_ready(server: NLUServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise ToolingError(
+                f"the NLU server exited with code {server.process.returncode}; "
+                f"log {server.log_path}:\n{server.log_tail()}"
+            )
+        if _parse_works(server.url):
+            return
+        time.sleep(0.5)
+    raise ToolingError(
+        f"the NLU server did not answer within {timeout:.0f} s; "
+        f"log {server.log_path}:\n{server.log_tail()}"
+    )
+
+
+def _parse_works(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/status", timeout=2) as resp:
+            status_body: dict[str, Any] = json.load(resp)
+        if not status_body.get("model_file"):
+            return False
+        request = urllib.request.Request(
+            f"{url}/model/parse",
+            data=json.dumps({"text": PROBE_TEXT}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            parsed: dict[str, Any] = json.load(resp)
+        return "intent" in parsed
+    except (OSError, ValueError, urllib.error.URLError):
+        return False

@@ -1,0 +1,88 @@
+"""Curated content as the bot loads it: answers, resources, regions, menu."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.content.library import ContentLibrary
+from bot.services.routes import Route
+
+
+@pytest.fixture(scope="module")
+def content() -> ContentLibrary:
+    return ContentLibrary.load(PROJECT_ROOT / "content", PROJECT_ROOT / "domain.yml")
+
+
+def test_every_answerable_intent_has_both_languages(content: ContentLibrary) -> None:
+    routes = (Route.FAQ, Route.ESCALATE, Route.CRISIS)
+    for route in routes:
+        for intent in content.taxonomy.names(route):
+            assert content.answers.has(intent), intent
+
+
+def test_answers_reference_known_resources(content: ContentLibrary) -> None:
+    for answer in content.answers.answers.values():
+        for resource in answer.resources:
+            assert resource in content.resources.national, (answer.intent, resource)
+
+
+def test_emergency_numbers_are_the_taxonomys(content: ContentLibrary) -> None:
+    numbers = [n.number for n in content.resources.emergency_numbers]
+    assert numbers == ["112", "102", "103", "150", "111"]
+    for number in content.resources.emergency_numbers:
+        assert number.label["kk"]
+        assert number.label["ru"]
+
+
+def test_no_unverified_contact_is_presented_as_verified(content: ContentLibrary) -> None:
+    for resource in content.resources.national.values():
+        assert not resource.verified  # until an editor confirms it
+    for region in content.resources.regions.values():
+        for office in (region.department, region.advisory_center):
+            # Nothing invented: unknown contacts stay empty.
+            assert office.phone is None or not office.verified or office.phone
+
+
+@pytest.mark.parametrize(
+    ("text", "region_id"),
+    [
+        ("Атырау", "atyrau"),
+        ("Атырауда дін басқармасы қайда", "atyrau"),
+        ("Атыраудағы кеңсе", "atyrau"),
+        ("atyrau office", "atyrau"),
+        ("в Алматы где центр", "almaty"),
+        ("Алма-Ата", "almaty"),
+        ("almaty", "almaty"),
+        ("Алматы облысы", "almaty_region"),
+        ("в Алматинской области", "almaty_region"),
+        ("в Караганде", "karaganda"),
+        ("Қарағандыдағы орталық", "karaganda"),
+        ("Өскеменде", "east_kazakhstan"),
+        ("в Усть-Каменогорске", "east_kazakhstan"),
+        ("Шымкентте", "shymkent"),
+        ("Нур-Султан", "astana"),
+        ("Семей", "abai"),
+    ],
+)
+def test_region_recognised(content: ContentLibrary, text: str, region_id: str) -> None:
+    region = content.resources.find_region(text)
+    assert region is not None, text
+    assert region.id == region_id
+
+
+@pytest.mark.parametrize("text", ["где мечеть", "сын ушёл в секту", "мешіт қайда"])
+def test_no_region_invented(content: ContentLibrary, text: str) -> None:
+    assert content.resources.find_region(text) is None
+
+
+def test_all_twenty_regions(content: ContentLibrary) -> None:
+    assert len(content.resources.regions) == 20
+
+
+def test_menu_opens_answers(content: ContentLibrary) -> None:
+    for category in content.menu.categories:
+        for question in category.questions:
+            assert content.answers.has(question.intent), question.intent
+            for lang in ("kk", "ru"):
+                assert 0 < len(question.label[lang]) <= 60
