@@ -144,7 +144,7 @@ async def _on_error(event: ErrorEvent) -> None:
 
 async def set_commands(bot: Bot, i18n: I18n) -> None:
     for locale in ("kk", "ru"):
-        with i18n.use_locale(locale):
+        with i18n.context(), i18n.use_locale(locale):
             commands = [
                 BotCommand(command="menu", description=_("Topics and questions")),
                 BotCommand(command="human", description=_("Talk to a person")),

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Settings(BaseSettings):
@@ -37,6 +38,34 @@ class Settings(BaseSettings):
     office_hours_end: time = time(18, 0)
     office_timezone: str = "Asia/Almaty"
     message_log_days: int = Field(default=90, ge=1)
+    # Working days of the counselors, as English day abbreviations.
+    office_days: str = "mon,tue,wed,thu,fri"
+    # The language of the bot's messages in the staff group.
+    staff_language: str = Field(default="ru", pattern="^(kk|ru)$")
+    # Minutes before a case nobody took is announced again, per priority.
+    reannounce_urgent_minutes: float = Field(default=2.0, gt=0)
+    reannounce_escalate_minutes: float = Field(default=15.0, gt=0)
+    reannounce_request_minutes: float = Field(default=60.0, gt=0)
+    # Minutes of a citizen's silence before one reminder, and as many again
+    # before the case closes with the outcome 'no response'.
+    case_inactivity_minutes: float = Field(default=30.0, gt=0)
+    # Minutes one waiting case ahead adds to a citizen's estimated wait, until
+    # there is enough history to measure it.
+    case_wait_minutes: float = Field(default=10.0, gt=0)
+    # How often the background jobs (announcements, reminders) look at the cases.
+    case_jobs_interval_seconds: float = Field(default=15.0, gt=0)
+    # Multiplies the outgoing rate limits; only for tests against an emulator
+    # whose clock runs that much faster. Keep 1 with Telegram.
+    rate_limit_scale: float = Field(default=1.0, gt=0)
+
+    @field_validator("office_days")
+    @classmethod
+    def _known_days(cls, value: str) -> str:
+        days = [d.strip().lower() for d in value.split(",") if d.strip()]
+        unknown = [d for d in days if d not in WEEKDAYS]
+        if unknown or not days:
+            raise ValueError(f"office_days: use {','.join(WEEKDAYS)}, comma-separated")
+        return ",".join(days)
 
     @property
     def debug(self) -> bool:

@@ -120,9 +120,10 @@ ACTIONS: list[Callable[[Any], None]] = [_add_validate, _add_evaluate]
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("content", help="editors' tools: " + ", ".join(
-        f.__name__.removeprefix("_add_") for f in ACTIONS
-    ))
+    parser = subparsers.add_parser(
+        "content",
+        help="editors' tools: " + ", ".join(f.__name__.removeprefix("_add_") for f in ACTIONS),
+    )
     actions = parser.add_subparsers(dest="content_command", metavar="ACTION", required=True)
     for add in ACTIONS:
         add(actions)

@@ -55,7 +55,8 @@ def _groups(examples: Sequence[Example], seed: int) -> Iterator[list[Example]]:
     for example in examples:
         groups[(example.lang, example.intent)].append(example)
     for key in sorted(groups):
-        group = groups[key]
+        # Sorted first, so the split depends on the examples, not on file order.
+        group = sorted(groups[key], key=lambda e: (str(e.path), e.line, e.raw))
         random.Random(f"{seed}:{key[0]}:{key[1]}").shuffle(group)
         yield group
 
@@ -155,8 +156,7 @@ def run_folds(
             [str(project.python), str(HELDOUT_SCRIPT), str(job_path), str(result_path)],
             cwd=project.root,
             env=project.rasa_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             text=True,
             check=False,
         )
@@ -229,7 +229,7 @@ class Scores:
 
     def headline(self) -> dict[str, float]:
         """The figures compared side by side with another version."""
-        figures = {
+        return {
             "accuracy": self.accuracy,
             **{f"accuracy {lang}": v for lang, v in sorted(self.accuracy_by_lang.items())},
             **{
@@ -244,7 +244,6 @@ class Scores:
             "training seconds": self.train_seconds,
             "parse ms per example": self.parse_ms_per_example,
         }
-        return figures
 
 
 def _ratio(hits: int, total: int) -> float:
@@ -429,8 +428,10 @@ def render_markdown(scores: Scores, *, title: str, compare: tuple[str, Scores] |
                 lines.append(f"| {k} | - | {_figure(k, v)} | |")
                 continue
             delta = v - before
-            change = f"{delta:+.1f}" if k in ("training seconds", "parse ms per example") else (
-                f"{100 * delta:+.1f} pt"
+            change = (
+                f"{delta:+.1f}"
+                if k in ("training seconds", "parse ms per example")
+                else (f"{100 * delta:+.1f} pt")
             )
             lines.append(f"| {k} | {_figure(k, before)} | {_figure(k, v)} | {change} |")
     lines += [

@@ -125,6 +125,4 @@ class FloodControl:
     def reset(self) -> None:
         self._chats.clear()
         if self._global is not None:
-            self._global = _Bucket(
-                self._global.capacity, self._global.per_second, self.clock.now()
-            )
+            self._global = _Bucket(self._global.capacity, self._global.per_second, self.clock.now())

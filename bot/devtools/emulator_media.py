@@ -77,7 +77,12 @@ class FileStore:
         objects = media if isinstance(media, list) else [media]
         for item in objects:
             self.files[item["file_id"]] = StoredFile(
-                item["file_id"], item["file_unique_id"], kind, item.get("file_size", size), media, data
+                item["file_id"],
+                item["file_unique_id"],
+                kind,
+                item.get("file_size", size),
+                media,
+                data,
             )
         return copy.deepcopy(media)
 
@@ -208,14 +213,20 @@ def build_other(kind: str, **values: Any) -> dict[str, Any]:
             "id": str(random.randint(10**17, 10**18)),
             "question": str(values.get("question", "Question?")),
             "options": [
-                {"text": option if isinstance(option, str) else option.get("text", ""), "voter_count": 0}
-                for option in options
+                {
+                    "persistent_id": str(index),
+                    "text": option if isinstance(option, str) else str(option.get("text", "")),
+                    "voter_count": 0,
+                }
+                for index, option in enumerate(options)
             ],
             "total_voter_count": 0,
             "is_closed": False,
             "is_anonymous": bool(values.get("is_anonymous", True)),
             "type": str(values.get("type", "regular")),
             "allows_multiple_answers": bool(values.get("allows_multiple_answers", False)),
+            "allows_revoting": False,
+            "members_only": False,
         }
     if kind == "dice":
         emoji = str(values.get("emoji") or "🎲")

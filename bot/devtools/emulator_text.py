@@ -213,9 +213,7 @@ class _HtmlParser:
             raise _parse_error(f"Unclosed start tag at byte offset {self._byte(begin)}")
         tag = text[name_start : self.i].lower()
         if tag not in _HTML_TAGS:
-            raise _parse_error(
-                f'Unsupported start tag "{tag}" at byte offset {self._byte(begin)}'
-            )
+            raise _parse_error(f'Unsupported start tag "{tag}" at byte offset {self._byte(begin)}')
         argument = ""
         while self._at(self.i) != ">":
             while self.i < len(text) and text[self.i] in _SPACES:
@@ -246,9 +244,7 @@ class _HtmlParser:
             while self.i < len(text) and text[self.i] in _SPACES:
                 self.i += 1
             if self.i >= len(text):
-                raise _parse_error(
-                    f'Unclosed start tag "{tag}" at byte offset {self._byte(begin)}'
-                )
+                raise _parse_error(f'Unclosed start tag "{tag}" at byte offset {self._byte(begin)}')
             value = self._attribute_value()
             if self.i >= len(text):
                 raise _parse_error(f"Unclosed start tag at byte offset {self._byte(begin)}")
@@ -572,16 +568,13 @@ def _parse_markdown(text: str) -> tuple[str, list[dict[str, Any]]]:
                 language = text[i:line_end]
                 i = line_end + 1
         start = offset
-        while i < len(text) and not (
-            text.startswith("```", i) if is_pre else text[i] == end_char
-        ):
+        while i < len(text) and not (text.startswith("```", i) if is_pre else text[i] == end_char):
             out.append(text[i])
             offset += utf16_len(text[i])
             i += 1
         if i >= len(text):
             raise _parse_error(
-                "Can't find end of the entity starting at byte offset "
-                f"{_byte_offset(text, begin)}"
+                f"Can't find end of the entity starting at byte offset {_byte_offset(text, begin)}"
             )
         i += 3 if is_pre else 1
         length = offset - start
@@ -593,7 +586,9 @@ def _parse_markdown(text: str) -> tuple[str, list[dict[str, Any]]]:
                     url = text[i + 1 : close]
                     i = close + 1
             if length and _valid_link(url):
-                entities.append({"type": "text_link", "offset": start, "length": length, "url": url})
+                entities.append(
+                    {"type": "text_link", "offset": start, "length": length, "url": url}
+                )
             continue
         if not length:
             continue

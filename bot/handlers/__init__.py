@@ -15,14 +15,10 @@ def build_router() -> Router:
     private.edited_message.filter(F.chat.type == ChatType.PRIVATE)
     private.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     private.include_routers(
-        start.router,
-        commands.router,
-        menu.router,
-        feedback.router,
-        person.router,
-        media.router,
-        free_text.router,
-        stale.router,
+        *(
+            feature.router.build()
+            for feature in (start, commands, menu, feedback, person, media, free_text, stale)
+        )
     )
     root = Router(name="root")
     root.include_router(private)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -12,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import Citizen
+from bot.handlers.registry import Handlers
 from bot.services.citizens import CitizenService
 from bot.services.memory import ConversationMemory
 from bot.ui import texts
 from bot.ui.callbacks import ForgetConfirm, RegionChoice
 
-router = Router(name="commands")
+router = Handlers(name="commands")
 
 
 def _lang(citizen: Citizen | None, locale: str) -> str:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Citizen
+from bot.handlers.registry import Handlers
 from bot.services.feedback import FeedbackService
 from bot.ui.callbacks import Vote
 
-router = Router(name="feedback")
+router = Handlers(name="feedback")
 
 
 @router.callback_query(Vote.filter())

@@ -5,7 +5,7 @@ This router comes last: commands and buttons are handled before it.
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Citizen
+from bot.handlers.registry import Handlers
 from bot.handlers.replies import send_outcome
 from bot.nlp.normalize import tokens
 from bot.services.citizens import CitizenService
@@ -23,7 +24,7 @@ from bot.services.routes import Route
 from bot.services.routing import MessageRouter
 from bot.ui import texts
 
-router = Router(name="free_text")
+router = Handlers(name="free_text")
 
 # A switch of language is offered after this many messages in a row that are
 # clearly in the other language (two, so one quoted phrase does not trigger it).

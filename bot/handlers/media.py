@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-router = Router(name="media")
+from bot.handlers.registry import Handlers
+
+router = Handlers(name="media")
 
 
 @router.edited_message()

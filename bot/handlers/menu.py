@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Citizen
+from bot.handlers.registry import Handlers
 from bot.handlers.replies import send_outcome
 from bot.services.citizens import CitizenService
 from bot.services.conversation import ConversationService
@@ -18,7 +18,7 @@ from bot.services.routing import MessageRouter
 from bot.ui import texts
 from bot.ui.callbacks import MenuOpen, Topic
 
-router = Router(name="menu")
+router = Handlers(name="menu")
 
 
 @router.message(Command("menu"))

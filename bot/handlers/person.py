@@ -5,17 +5,17 @@ the citizen is told honestly where people are: the advisory center."""
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import I18n
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Citizen
+from bot.handlers.registry import Handlers
 from bot.ui import texts
 from bot.ui.callbacks import TalkToPerson
 
-router = Router(name="person")
+router = Handlers(name="person")
 
 
 async def _offer(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-router = Router(name="stale")
+from bot.handlers.registry import Handlers
+
+router = Handlers(name="stale")
 
 
 @router.callback_query()

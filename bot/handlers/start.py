@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -11,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.content.library import ContentLibrary
+from bot.handlers.registry import Handlers
 from bot.services.citizens import CitizenService
 from bot.ui import texts
 from bot.ui.callbacks import LanguageChoice
 
-router = Router(name="start")
+router = Handlers(name="start")
 
 
 @router.message(CommandStart())

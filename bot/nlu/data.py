@@ -23,7 +23,12 @@ _ANNOTATION = re.compile(r"\[(?P<text>[^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 
 
 class YAMLError(Exception):
-    """A file is not valid YAML; the message names the file and line."""
+    """A file is not valid YAML; `where` is its file and line."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +92,9 @@ def compose(path: Path) -> Located | None:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise YAMLError(f"{path}{line}: {exc.problem or exc}") from exc
+        raise YAMLError(f"{path}{line}", str(exc.problem or exc)) from exc
     except yaml.YAMLError as exc:
-        raise YAMLError(f"{path}: {exc}") from exc
+        raise YAMLError(str(path), str(exc)) from exc
     return None if node is None else Located(node, path)
 
 

@@ -61,12 +61,18 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def default_cache() -> Path:
+    """`$KENES_CACHE`, else ~/.cache/kenes (Settings.kenes_cache reads the same variable)."""
+    configured = os.environ.get("KENES_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "kenes"
+
+
 @dataclass(frozen=True, slots=True)
 class Project:
     """A checkout of the repository and the cache it shares with other checkouts."""
 
     root: Path = REPO_ROOT
-    cache: Path = field(default_factory=lambda: default_cache())
+    cache: Path = field(default_factory=default_cache)
 
     @property
     def config(self) -> Path:
@@ -138,12 +144,6 @@ class Project:
         env["RASA_MAX_CACHE_SIZE"] = "0"
         env["RASA_CACHE_DIRECTORY"] = str(self.cache / "rasa-cache")
         return env
-
-
-def default_cache() -> Path:
-    """`$KENES_CACHE`, else ~/.cache/kenes (Settings.kenes_cache reads the same variable)."""
-    configured = os.environ.get("KENES_CACHE")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "kenes"
 
 
 def _short_hash(digest: Any) -> str:
@@ -319,7 +319,11 @@ def _install_model(project: Project) -> None:
     project.models_dir.mkdir(parents=True, exist_ok=True)
     _atomic_copy(project.cached_model, project.model)
     older = sorted(
-        (p for p in project.models_dir.glob(f"{MODEL_PREFIX}*{MODEL_SUFFIX}") if p != project.model),
+        (
+            p
+            for p in project.models_dir.glob(f"{MODEL_PREFIX}*{MODEL_SUFFIX}")
+            if p != project.model
+        ),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
@@ -396,11 +400,7 @@ def status(project: Project | None = None) -> Status:
     current = project.model
     older = tuple(
         sorted(
-            (
-                p
-                for p in project.models_dir.glob(f"{MODEL_PREFIX}*{MODEL_SUFFIX}")
-                if p != current
-            ),
+            (p for p in project.models_dir.glob(f"{MODEL_PREFIX}*{MODEL_SUFFIX}") if p != current),
             key=lambda p: p.stat().st_mtime,
             reverse=True,
         )

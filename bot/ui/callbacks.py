@@ -37,3 +37,37 @@ class ForgetConfirm(CallbackData, prefix="fg"):
 
 class TalkToPerson(CallbackData, prefix="h"):
     intent: str = ""
+
+
+# --- cases (staff group and the citizen's rating) ---------------------------
+
+
+class CaseAction(CallbackData, prefix="cs"):
+    """A button on a case card or a picker: take, transfer, close, cancel."""
+
+    action: str
+    case: int
+
+
+class CaseTransfer(CallbackData, prefix="ct"):
+    case: int
+    # The staff member's id; 0 puts the case back in the queue.
+    to: int
+
+
+class CaseClose(CallbackData, prefix="cc"):
+    case: int
+    outcome: str
+
+
+class CaseSend(CallbackData, prefix="cd"):
+    """Send a resource card ("r") or a canned reply ("c") to the citizen."""
+
+    case: int
+    kind: str
+    key: str
+
+
+class CaseRating(CallbackData, prefix="rt"):
+    case: int
+    score: int

@@ -1,0 +1,214 @@
+"""End-to-end benchmark: simulated citizens -> Bot API emulator -> the bot -> NLU.
+
+The bot runs as its own process (`python -m bot run`), long polling a local Bot
+API emulator that enforces Telegram's limits; N simulated citizens write to it
+and the benchmark measures, per message, the time from the update being
+available to the bot's reply arriving at the emulator. It runs twice: once
+with the real Rasa server and once with a stub NLU (a constant HTTP answer),
+and measures raw Rasa `POST /model/parse` latency in the same run. It prints
+numbers; it asserts nothing.
+
+    .venv/bin/python bench/e2e.py [--citizens 20] [--seconds 20] [--think 2.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.devtools.telegram_emulator import TelegramEmulator  # noqa: E402
+from bot.nlu import tooling  # noqa: E402
+
+TOKEN = "777:bench-token"
+MESSAGES = [
+    "какой закон регулирует религию",
+    "дін туралы заң қандай",
+    "где консультационный центр",
+    "кенес беру орталыгы кайда",
+    "как распознать секту",
+    "балаларды радикалды контенттен қалай қорғаймын",
+    "можно ли репостить религиозные видео",
+    "сәлеметсіз бе",
+    "спасибо",
+    "как проверить мечеть зарегистрирована ли",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def stub_nlu() -> tuple[web.AppRunner, str]:
+    """An HTTP NLU that answers at once: the bot's own cost without Rasa."""
+
+    async def parse(request: web.Request) -> web.Response:
+        await request.json()
+        return web.json_response(
+            {
+                "intent": {"name": "law_religious_activity", "confidence": 0.95},
+                "intent_ranking": [{"name": "law_religious_activity", "confidence": 0.95}],
+                "entities": [],
+            }
+        )
+
+    async def status(_: web.Request) -> web.Response:
+        return web.json_response({"model_file": "stub.tar.gz"})
+
+    app = web.Application()
+    app.router.add_post("/model/parse", parse)
+    app.router.add_get("/status", status)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = tooling.free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}"
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def run_citizens(
+    emulator: TelegramEmulator, citizens: int, seconds: float, think: float
+) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+
+    async def citizen(user_id: int) -> None:
+        rng = random.Random(user_id)
+        await asyncio.sleep(rng.random() * think)
+        while loop.time() < deadline:
+            before = len(emulator.messages_to(user_id))
+            started = loop.time()
+            emulator.send_text(user_id, rng.choice(MESSAGES))
+            while len(emulator.messages_to(user_id)) <= before:
+                if loop.time() - started > 30:
+                    return
+                await asyncio.sleep(0.002)
+            latencies.append(loop.time() - started)
+            await asyncio.sleep(think * (0.5 + rng.random()))
+
+    ids = [50_000 + i for i in range(citizens)]
+    for user_id in ids:
+        emulator.add_user(user_id, f"Citizen {user_id}")
+    await asyncio.gather(*(citizen(u) for u in ids))
+    return latencies, len(latencies)
+
+
+async def one_run(
+    label: str, nlu_url: str, citizens: int, seconds: float, think: float
+) -> dict[str, Any]:
+    async with TelegramEmulator() as emulator:
+        emulator.add_bot(TOKEN, bot_id=777, username="kenes_bench_bot", first_name="Kenes")
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {
+                **os.environ,
+                "BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_BASE": emulator.base_url,
+                "NLU_URL": nlu_url,
+                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
+                "LOG_LEVEL": "WARNING",
+            }
+            bot = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run", "--no-nlu-server"],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
+            try:
+                for _ in range(400):
+                    if any(r.method == "deleteWebhook" for r in emulator.requests):
+                        break
+                    await asyncio.sleep(0.05)
+                idle_rss = rss_mb(bot.pid)
+                started = time.perf_counter()
+                latencies, count = await run_citizens(emulator, citizens, seconds, think)
+                elapsed = time.perf_counter() - started
+                busy_rss = rss_mb(bot.pid)
+            finally:
+                bot.terminate()
+                bot.wait(15)
+            rejected = [e for e in emulator.errors]
+    return {
+        "label": label,
+        "messages": count,
+        "rate": count / elapsed,
+        "p50": percentile(latencies, 50) * 1000,
+        "p99": percentile(latencies, 99) * 1000,
+        "rss_idle": idle_rss,
+        "rss_busy": busy_rss,
+        "rejected": len(rejected),
+    }
+
+
+async def raw_parse(url: str, n: int = 300) -> dict[str, float]:
+    latencies: list[float] = []
+    async with aiohttp.ClientSession() as http:
+        for i in range(n):
+            text = MESSAGES[i % len(MESSAGES)]
+            started = time.perf_counter()
+            async with http.post(f"{url}/model/parse", json={"text": text}) as resp:
+                await resp.json()
+            latencies.append(time.perf_counter() - started)
+    return {
+        "p50": statistics.median(latencies) * 1000,
+        "p99": percentile(latencies, 99) * 1000,
+        "rate": n / sum(latencies),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--citizens", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--think", type=float, default=2.0, help="mean seconds between messages")
+    args = parser.parse_args()
+
+    runner, stub_url = await stub_nlu()
+    results = [await one_run("stub NLU", stub_url, args.citizens, args.seconds, args.think)]
+    await runner.cleanup()
+
+    server = await asyncio.to_thread(tooling.start_server, tooling.free_port())
+    try:
+        raw = await raw_parse(server.url)
+        results.append(await one_run("real Rasa", server.url, args.citizens, args.seconds, args.think))
+    finally:
+        server.stop()
+
+    print(f"{args.citizens} citizens, {args.seconds:.0f} s, mean think time {args.think} s")
+    print(f"raw Rasa POST /model/parse: p50 {raw['p50']:.1f} ms, p99 {raw['p99']:.1f} ms, "
+          f"{raw['rate']:.0f} req/s sequential")
+    for r in results:
+        print(
+            f"{r['label']:>10}: {r['messages']} replies, {r['rate']:.1f} msg/s, "
+            f"update->reply p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
+            f"bot RSS {r['rss_idle']:.0f} MB idle / {r['rss_busy']:.0f} MB busy, "
+            f"rejected calls {r['rejected']}"
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

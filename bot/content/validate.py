@@ -1,0 +1,629 @@
+"""`python -m bot content validate`: everything an editor can get wrong, with file and line.
+
+Rasa's own `rasa data validate` (domain, NLU data, config) runs first when
+the Rasa virtualenv is there; then the project's checks, which Rasa cannot
+know about:
+
+- every taxonomy intent is in domain.yml and has enough kk and ru examples;
+- no example belongs to two intents, and no intent repeats an example in
+  another spelling (both compared after `normalize()`, as the NLU sees them);
+- every intent has a curated answer in kk and ru, at most 1000 characters,
+  in valid Telegram HTML, with https links only;
+- every resource id an answer names exists, the resource directory covers the
+  taxonomy's 20 regions, and the menu and safety lexicons name real intents.
+
+Unverified facts and contacts are warnings: they are expected while editors
+check them, and must not block a release. Errors make the exit code 1.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.nlp.normalize import normalize
+from bot.nlu.data import LANGUAGES, Example, Located, YAMLError, compose, data_files, file_examples
+from bot.nlu.tooling import Project, ToolingError, ensure_venv
+from bot.services.routes import Route
+
+MAX_ANSWER_CHARS = 1000
+NEAR_DUPLICATE_JACCARD = 0.9
+# Intents whose answers carry the most weight need the most examples.
+MIN_EXAMPLES = {Route.FAQ: 40, Route.ESCALATE: 40, Route.CRISIS: 40}
+MIN_EXAMPLES_OTHER = 20
+# Telegram's HTML parse mode: the only tags it accepts.
+TELEGRAM_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "a",
+        "code",
+        "pre",
+        "span",
+        "tg-spoiler",
+        "tg-emoji",
+        "blockquote",
+    }
+)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)\s*(/?)>")
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_HTTP_URL = re.compile(r"\bhttp://\S+")
+# Rasa's warnings about stories and rules do not apply to an NLU-only project.
+_RASA_NOISE = (
+    "story",
+    "stories",
+    "rule",
+    "not used in any",
+    "does not contain any",
+    "DeprecationWarning",
+    "declare_namespace",
+    "pkg_resources",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    level: str  # "error" or "warning"
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level.upper():7} {self.where}: {self.message}"
+
+
+@dataclass
+class Report:
+    issues: list[Issue] = field(default_factory=list)
+    checked: Counter[str] = field(default_factory=Counter)
+
+    def error(self, where: str | Path, message: str) -> None:
+        self.issues.append(Issue("error", str(where), message))
+
+    def warning(self, where: str | Path, message: str) -> None:
+        self.issues.append(Issue("warning", str(where), message))
+
+    def relative_to(self, root: Path) -> None:
+        """Name files relative to `root` and drop repeated issues (shared YAML anchors)."""
+        prefix = f"{root.resolve()}/"
+        unique: dict[Issue, None] = {}
+        for issue in self.issues:
+            where = issue.where.replace(prefix, "").replace(f"{root}/", "")
+            message = issue.message.replace(prefix, "").replace(f"{root}/", "")
+            unique[Issue(issue.level, where, message)] = None
+        self.issues = list(unique)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.level == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.level == "warning"]
+
+    def render(self, *, warnings: bool = True) -> str:
+        shown = [i for i in self.issues if warnings or i.level == "error"]
+        lines = [str(i) for i in shown]
+        counted = ", ".join(f"{n} {what}" for what, n in sorted(self.checked.items()))
+        lines.append(
+            f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
+            + (f"; checked {counted}" if counted else "")
+        )
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class _Intent:
+    name: str
+    route: Route
+    where: str
+
+
+def validate(root: Path, *, rasa: bool = False, project: Project | None = None) -> Report:
+    """Check the checkout at `root`; with `rasa`, run `rasa data validate` as well."""
+    report = Report()
+    content = root / "content"
+    taxonomy = _taxonomy(content / "taxonomy.yml", report)
+    if rasa:
+        _rasa_validate(project or Project(root=root), report)
+    domain = _load(root / "domain.yml", report)
+    examples = _examples(root / "nlu_data", report)
+    if taxonomy is not None:
+        _check_domain_intents(taxonomy, domain, root / "domain.yml", report)
+        _check_example_counts(taxonomy, examples, root / "nlu_data", report)
+    _check_conflicts(examples, report)
+    _check_near_duplicates(examples, report)
+    resources = _load(content / "resources.yml", report)
+    resource_ids = _resource_ids(resources)
+    if taxonomy is not None:
+        _check_answers(taxonomy, domain, root / "domain.yml", resource_ids, report)
+        _check_regions(content / "taxonomy.yml", resources, content / "resources.yml", report)
+        _check_menu(taxonomy, _load(content / "menu.yml", report, required=False), report)
+        _check_safety(taxonomy, content / "safety", report)
+    _warn_unverified_resources(resources, report)
+    report.relative_to(root)
+    return report
+
+
+# --- loading -------------------------------------------------------------------
+
+
+def _load(path: Path, report: Report, *, required: bool = True) -> Located | None:
+    if not path.is_file():
+        if required:
+            report.error(path, "file is missing")
+        return None
+    try:
+        return compose(path)
+    except YAMLError as exc:
+        report.error(exc.where, f"not valid YAML: {exc.problem}")
+        return None
+
+
+def _taxonomy(path: Path, report: Report) -> dict[str, _Intent] | None:
+    root = _load(path, report)
+    if root is None:
+        return None
+    intents: dict[str, _Intent] = {}
+    items = root.get("intents")
+    for item in items.elements() if items is not None else ():
+        name, route = item.get("name"), item.get("route")
+        if name is None or route is None:
+            report.error(item.where, "a taxonomy intent needs `name` and `route`")
+            continue
+        try:
+            intents[str(name.value)] = _Intent(str(name.value), Route(route.value), item.where)
+        except ValueError:
+            report.error(route.where, f"unknown route {route.value!r}")
+    return intents
+
+
+def _examples(nlu_dir: Path, report: Report) -> list[Example]:
+    if not nlu_dir.is_dir():
+        report.error(nlu_dir, "the NLU data folder is missing")
+        return []
+    examples: list[Example] = []
+    for path in data_files(nlu_dir):
+        examples.extend(_file_examples(path, nlu_dir, report))
+    for example in examples:
+        if example.lang not in LANGUAGES:
+            report.error(example.where, "examples must be under nlu_data/kk or nlu_data/ru")
+            break
+        if not example.text.strip():
+            report.error(example.where, "empty example")
+    report.checked["examples"] = len(examples)
+    return examples
+
+
+# --- rasa data validate --------------------------------------------------------
+
+
+def _file_examples(path: Path, nlu_dir: Path, report: Report) -> list[Example]:
+    try:
+        return list(file_examples(path, nlu_dir))
+    except YAMLError as exc:
+        report.error(exc.where, f"not valid YAML: {exc.problem}")
+        return []
+
+
+def _rasa_validate(project: Project, report: Report) -> None:
+    ensure_venv(project)
+    command = [
+        str(project.rasa),
+        "data",
+        "validate",
+        "--domain",
+        str(project.domain),
+        "--data",
+        str(project.nlu_data),
+        "--config",
+        str(project.config),
+    ]
+    try:
+        result = subprocess.run(
+            command,
+            cwd=project.root,
+            env=project.rasa_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ToolingError(f"rasa data validate could not run: {exc}") from exc
+    lines = [line.strip() for line in (result.stdout + "\n" + result.stderr).splitlines()]
+    relevant = [
+        line
+        for line in lines
+        if line and not any(noise in line for noise in _RASA_NOISE) and _is_finding(line)
+    ]
+    for line in relevant:
+        report.warning("rasa data validate", line)
+    if result.returncode != 0:
+        tail = " | ".join(line for line in lines if line)[-1500:]
+        report.error("rasa data validate", f"failed (exit code {result.returncode}): {tail}")
+    report.checked["rasa data validate"] = 1
+
+
+def _is_finding(line: str) -> bool:
+    lowered = line.lower()
+    return any(word in lowered for word in ("userwarning", "error", "warning", "invalid", "found"))
+
+
+# --- intents and examples --------------------------------------------------------
+
+
+def _check_domain_intents(
+    taxonomy: dict[str, _Intent], domain: Located | None, path: Path, report: Report
+) -> None:
+    if domain is None:
+        return
+    declared: set[str] = set()
+    node = domain.get("intents")
+    for item in node.elements() if node is not None else ():
+        value = item.value
+        declared.update(value if isinstance(value, dict) else [str(value)])
+    where = node.where if node is not None else str(path)
+    for intent in taxonomy.values():
+        if intent.name not in declared:
+            report.error(where, f"taxonomy intent {intent.name!r} is not in domain.yml `intents`")
+    report.checked["intents"] = len(taxonomy)
+
+
+def _check_example_counts(
+    taxonomy: dict[str, _Intent], examples: list[Example], nlu_dir: Path, report: Report
+) -> None:
+    counts = Counter((e.intent, e.lang) for e in examples)
+    first: dict[str, str] = {}
+    for example in examples:
+        if example.intent not in first and example.intent not in taxonomy:
+            report.error(example.where, f"intent {example.intent!r} is not in the taxonomy")
+        first.setdefault(example.intent, example.where)
+    for intent in taxonomy.values():
+        needed = MIN_EXAMPLES.get(intent.route, MIN_EXAMPLES_OTHER)
+        for lang in LANGUAGES:
+            have = counts[(intent.name, lang)]
+            if have < needed:
+                report.error(
+                    first.get(intent.name, str(nlu_dir / lang)),
+                    f"{intent.name} has {have} {lang} example(s); "
+                    f"a {intent.route.value} intent needs at least {needed}",
+                )
+
+
+def _check_conflicts(examples: list[Example], report: Report) -> None:
+    """The same message (after normalize) under two intents teaches the NLU nothing."""
+    by_text: dict[str, list[Example]] = defaultdict(list)
+    for example in examples:
+        key = normalize(example.text)
+        if key:
+            by_text[key].append(example)
+    for group in by_text.values():
+        intents = {e.intent for e in group}
+        if len(intents) < 2:
+            continue
+        for example in group:
+            others = ", ".join(
+                f"{o.intent} ({o.where})" for o in group if o.intent != example.intent
+            )
+            report.error(
+                example.where,
+                f"{example.text!r} ({example.intent}) is also an example of {others}",
+            )
+
+
+def _check_near_duplicates(examples: list[Example], report: Report) -> None:
+    """Within one intent and language: identical after normalize (an error: the NLU
+    sees one example twice), or nearly the same words (a warning: little to learn)."""
+    groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
+    for example in examples:
+        groups[(example.intent, example.lang)].append(example)
+    for group in groups.values():
+        seen: list[tuple[Example, str, frozenset[str]]] = []
+        for example in group:
+            text = normalize(example.text)
+            words = frozenset(text.split())
+            for other, other_text, other_words in seen:
+                if text == other_text:
+                    report.error(
+                        example.where,
+                        f"{example.text!r} repeats {other.text!r} ({other.where}) "
+                        "once spelling is normalised",
+                    )
+                    break
+                if words and other_words and _jaccard(words, other_words) >= NEAR_DUPLICATE_JACCARD:
+                    report.warning(
+                        example.where,
+                        f"{example.text!r} is nearly the same as {other.text!r} ({other.where}); "
+                        "vary the wording",
+                    )
+                    break
+            else:
+                seen.append((example, text, words))
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b)
+
+
+# --- answers -----------------------------------------------------------------------
+
+
+def _check_answers(
+    taxonomy: dict[str, _Intent],
+    domain: Located | None,
+    path: Path,
+    resource_ids: set[str],
+    report: Report,
+) -> None:
+    if domain is None:
+        return
+    responses = domain.get("responses")
+    by_name = dict(responses.items()) if responses is not None else {}
+    where = responses.where if responses is not None else str(path)
+    for intent in taxonomy.values():
+        name = f"utter_{intent.name}"
+        variants = by_name.get(name)
+        if variants is None:
+            report.error(where, f"{intent.name} ({intent.route.value}) has no answer {name}")
+            continue
+        seen: Counter[str] = Counter()
+        for variant in variants.elements():
+            lang = _variant_language(variant)
+            if lang is None:
+                report.error(variant.where, f"{name}: a variant without a kk/ru language condition")
+                continue
+            seen[lang] += 1
+            _check_variant(name, lang, variant, resource_ids, report)
+        for lang in LANGUAGES:
+            if seen[lang] == 0:
+                report.error(variants.where, f"{name} has no {lang} variant")
+            elif seen[lang] > 1:
+                report.error(variants.where, f"{name} has {seen[lang]} {lang} variants; keep one")
+    report.checked["answers"] = len(taxonomy)
+
+
+def _variant_language(variant: Located) -> str | None:
+    conditions = variant.get("condition")
+    for condition in conditions.elements() if conditions is not None else ():
+        value = condition.value
+        if (
+            isinstance(value, dict)
+            and value.get("name") == "language"
+            and value.get("value") in LANGUAGES
+        ):
+            return str(value["value"])
+    return None
+
+
+def _check_variant(
+    name: str, lang: str, variant: Located, resource_ids: set[str], report: Report
+) -> None:
+    text_node = variant.get("text")
+    if text_node is None or not str(text_node.value).strip():
+        report.error(variant.where, f"{name} ({lang}) has no text")
+        return
+    text = str(text_node.value).strip()
+    where = text_node.where
+    if len(text) > MAX_ANSWER_CHARS:
+        report.error(
+            where, f"{name} ({lang}) is {len(text)} characters; the limit is {MAX_ANSWER_CHARS}"
+        )
+    for problem in telegram_html_problems(text):
+        report.error(where, f"{name} ({lang}): {problem}")
+    metadata = variant.get("metadata")
+    if metadata is None:
+        return
+    resources = metadata.get("resources")
+    for item in resources.elements() if resources is not None else ():
+        if str(item.value) not in resource_ids:
+            report.error(
+                item.where, f"{name} names resource {item.value!r}, not in content/resources.yml"
+            )
+    facts = metadata.get("facts")
+    for fact in facts.elements() if facts is not None else ():
+        value = fact.value if fact.is_mapping else {}
+        if not value.get("verified", False):
+            report.warning(
+                fact.where,
+                f"{name}: unverified fact {value.get('claim', '')!r}"
+                f" (source: {value.get('source') or 'none given'})",
+            )
+
+
+def telegram_html_problems(text: str) -> list[str]:
+    """What Telegram's HTML parse mode would reject in `text` (empty when valid)."""
+    problems: list[str] = []
+    stack: list[str] = []
+    position = 0
+    for match in _TAG.finditer(text):
+        problems += _bare_characters(text[position : match.start()])
+        position = match.end()
+        closing, tag, attributes, _ = match.groups()
+        tag = tag.lower()
+        if tag not in TELEGRAM_TAGS:
+            problems.append(f"<{tag}> is not a Telegram HTML tag")
+            continue
+        if closing:
+            if not stack or stack[-1] != tag:
+                expected = f"</{stack[-1]}>" if stack else "nothing"
+                problems.append(f"</{tag}> does not match (expected {expected})")
+                if tag in stack:
+                    del stack[len(stack) - 1 - stack[::-1].index(tag) :]
+            else:
+                stack.pop()
+            continue
+        stack.append(tag)
+        if tag == "a":
+            href = _HREF.search(attributes or "")
+            url = (href.group(1) or href.group(2) or "") if href else ""
+            if not url:
+                problems.append("<a> without href")
+            elif not url.startswith("https://"):
+                problems.append(f"link {url!r} is not https://")
+    problems += _bare_characters(text[position:])
+    problems += [f"unclosed <{tag}>" for tag in reversed(stack)]
+    problems += [f"link {m.group(0)!r} is not https://" for m in _HTTP_URL.finditer(text)]
+    return problems
+
+
+def _bare_characters(chunk: str) -> list[str]:
+    problems = []
+    if "<" in chunk or ">" in chunk:
+        problems.append("a bare < or > (write &lt; or &gt;, or use a Telegram tag)")
+    if "&" in _ENTITY.sub("", chunk):
+        problems.append("a bare & (write &amp;)")
+    return problems
+
+
+# --- resources, regions, menu, safety lexicons ---------------------------------------
+
+
+def _resource_ids(resources: Located | None) -> set[str]:
+    if resources is None:
+        return set()
+    ids: set[str] = set()
+    for section in ("national", "regions"):
+        node = resources.get(section)
+        for item in node.elements() if node is not None else ():
+            item_id = item.get("id")
+            if item_id is not None:
+                ids.add(str(item_id.value))
+    return ids
+
+
+def _check_regions(
+    taxonomy_path: Path, resources: Located | None, resources_path: Path, report: Report
+) -> None:
+    taxonomy = _load(taxonomy_path, report)
+    regions = taxonomy.get("regions") if taxonomy is not None else None
+    if regions is None or resources is None:
+        return
+    wanted = [str(v) for key in ("cities", "oblasts") for v in (regions.value or {}).get(key, [])]
+    known: set[str] = set()
+    node = resources.get("regions")
+    for item in node.elements() if node is not None else ():
+        value = item.value if item.is_mapping else {}
+        names = [value.get("id", ""), *(value.get("name") or {}).values()]
+        names += list(value.get("aliases") or ())
+        known.update(_region_key(str(n)) for n in names if n)
+    for region in wanted:
+        if _region_key(region) not in known:
+            report.error(resources_path, f"region {region!r} of the taxonomy has no entry")
+    report.checked["regions"] = len(wanted)
+
+
+def _region_key(name: str) -> str:
+    return normalize(name.replace("_", " "))
+
+
+def _check_menu(taxonomy: dict[str, _Intent], menu: Located | None, report: Report) -> None:
+    if menu is None:
+        return
+    categories = menu.get("categories")
+    for category in categories.elements() if categories is not None else ():
+        questions = category.get("questions")
+        for question in questions.elements() if questions is not None else ():
+            intent = question.get("intent")
+            if intent is not None and str(intent.value) not in taxonomy:
+                report.error(intent.where, f"menu names unknown intent {intent.value!r}")
+
+
+def _check_safety(taxonomy: dict[str, _Intent], folder: Path, report: Report) -> None:
+    """Safety lexicons: they parse, and each situation names a real intent and route."""
+    if not folder.is_dir():
+        return
+    seen: dict[str, str] = {}
+    for path in sorted(folder.glob("*.y*ml")):
+        root = _load(path, report)
+        situations = root.get("situations") if root is not None else None
+        if situations is None:
+            if root is not None:
+                report.error(path, "a safety lexicon needs a `situations:` list")
+            continue
+        for situation in situations.elements():
+            _check_situation(taxonomy, situation, seen, report)
+            report.checked["safety situations"] += 1
+
+
+def _check_situation(
+    taxonomy: dict[str, _Intent], situation: Located, seen: dict[str, str], report: Report
+) -> None:
+    where = situation.where
+    ident, route, intent = (situation.get(k) for k in ("id", "route", "intent"))
+    patterns = situation.get("patterns")
+    if ident is None or route is None or intent is None or patterns is None:
+        report.error(where, "a situation needs id, route, intent and patterns")
+        return
+    if str(ident.value) in seen:
+        report.error(ident.where, f"situation id {ident.value!r} repeats {seen[str(ident.value)]}")
+    seen[str(ident.value)] = where
+    try:
+        route_value = Route(str(route.value))
+    except ValueError:
+        report.error(route.where, f"unknown route {route.value!r}")
+        return
+    spec = taxonomy.get(str(intent.value))
+    if spec is None:
+        report.error(intent.where, f"unknown intent {intent.value!r}")
+    elif spec.route is not route_value:
+        report.warning(
+            route.where,
+            f"route {route_value.value} differs from the taxonomy's {spec.route.value} "
+            f"for {spec.name}",
+        )
+    texts = patterns.value
+    if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+        report.error(patterns.where, "patterns must be a non-empty list of strings")
+
+
+def _warn_unverified_resources(resources: Located | None, report: Report) -> None:
+    if resources is None:
+        return
+    national = resources.get("national")
+    for item in national.elements() if national is not None else ():
+        value = item.value if item.is_mapping else {}
+        if not value.get("verified", False):
+            report.warning(
+                item.where,
+                f"unverified contact {value.get('id')!r}: {value.get('contact')}"
+                f" (source: {value.get('source') or 'none given'})",
+            )
+    regions = resources.get("regions")
+    empty = 0
+    for item in regions.elements() if regions is not None else ():
+        for office in ("department", "advisory_center"):
+            node = item.get(office)
+            value = node.value if node is not None and node.is_mapping else None
+            if not value:
+                continue
+            filled = [k for k in ("phone", "address", "website", "hours") if value.get(k)]
+            empty += not filled
+            if not value.get("verified", False) and filled:
+                region = item.get("id")
+                report.warning(
+                    node.where if node is not None else item.where,
+                    f"unverified {office} contact of {region.value if region else '?'}: "
+                    + ", ".join(f"{k} {value[k]}" for k in filled),
+                )
+    if empty:
+        report.warning(
+            regions.where if regions is not None else "resources",
+            f"{empty} regional office(s) have no contacts yet; fill them from official sources",
+        )
+
+
+def summarize(issues: Iterable[Issue]) -> Counter[str]:
+    """How many issues of each level (for tests and scripts)."""
+    return Counter(i.level for i in issues)

@@ -1,0 +1,419 @@
+"""Cases: a citizen's conversation with a counselor, from opening to rating.
+
+The service owns the unit of work (it commits) and decides who may do what;
+the handlers only render its results. Counselors know a case by its number,
+never by the citizen's name or Telegram id. Nothing here imports aiogram, so
+it is tested without Telegram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum, StrEnum
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Case, Citizen, Staff, utcnow
+from bot.db.repositories.cases import AuditRepository, CaseRepository, RelayRepository
+from bot.services.office_hours import OfficeHours, WaitEstimate
+from bot.services.routes import Route
+from bot.services.staff import role_of
+
+REQUEST_HUMAN_INTENT = "request_human"
+
+
+class Priority(IntEnum):
+    """Lower is served first."""
+
+    URGENT = 0
+    ESCALATE = 1
+    REQUEST = 2
+
+    @property
+    def label(self) -> str:
+        return _PRIORITY_LABELS[self]
+
+    @classmethod
+    def for_route(cls, route: Route, intent: str | None) -> Priority:
+        if route is Route.CRISIS:
+            return cls.URGENT
+        if route is Route.ESCALATE and intent != REQUEST_HUMAN_INTENT:
+            return cls.ESCALATE
+        return cls.REQUEST
+
+
+_PRIORITY_LABELS = {
+    Priority.URGENT: "urgent",
+    Priority.ESCALATE: "escalate",
+    Priority.REQUEST: "request",
+}
+
+
+class CaseStatus(StrEnum):
+    WAITING = "waiting"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class CaseOutcome(StrEnum):
+    ANSWERED = "answered"
+    IN_PERSON = "in_person"
+    EMERGENCY = "emergency"
+    NO_RESPONSE = "no_response"
+    ABUSE = "abuse"
+    # Not chosen by staff: the citizen used /forget.
+    WITHDRAWN = "withdrawn"
+
+
+STAFF_OUTCOMES = (
+    CaseOutcome.ANSWERED,
+    CaseOutcome.IN_PERSON,
+    CaseOutcome.EMERGENCY,
+    CaseOutcome.NO_RESPONSE,
+    CaseOutcome.ABUSE,
+)
+
+
+class Refusal(StrEnum):
+    """Why the service refused a staff action."""
+
+    MISSING = "missing"
+    CLOSED = "closed"
+    HELD = "held"
+    NOT_HOLDER = "not_holder"
+    NOT_HELD = "not_held"
+    SAME = "same"
+    BAD_TARGET = "bad_target"
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    case: Case
+    created: bool
+    # True when an already open case was raised to a higher priority.
+    raised: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The result of a staff action: the case as it is now, or why not."""
+
+    case: Case | None
+    refusal: Refusal | None = None
+    previous_holder: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.refusal is None
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def case_number(case_id: int) -> str:
+    return f"#{case_id:04d}"
+
+
+class CaseService:
+    def __init__(self, session: AsyncSession, *, now: Callable[[], datetime] = utcnow) -> None:
+        self._session = session
+        self._now = now
+        self._cases = CaseRepository(session)
+        self._relay = RelayRepository(session)
+        self._audit = AuditRepository(session)
+
+    # --- reading -------------------------------------------------------------
+
+    async def get(self, case_id: int) -> Case | None:
+        return await self._cases.get(case_id)
+
+    async def open_for(self, citizen: Citizen) -> Case | None:
+        return await self._cases.open_for_citizen(citizen.id)
+
+    async def by_topic(self, topic_id: int) -> Case | None:
+        return await self._cases.by_topic(topic_id)
+
+    async def queue(self) -> Sequence[Case]:
+        return await self._cases.waiting()
+
+    async def open_cases(self) -> Sequence[Case]:
+        return await self._cases.open_cases()
+
+    async def held_by(self, staff: Staff) -> Sequence[Case]:
+        return await self._cases.held_by(staff.id)
+
+    async def estimate_wait(
+        self, case: Case, hours: OfficeHours, *, minutes_per_case: float
+    ) -> WaitEstimate:
+        ahead = await self._cases.count_ahead(case)
+        waits = await self._cases.recent_waits(case.priority)
+        return hours.estimate(
+            self._now(),
+            ahead=ahead,
+            minutes_per_case=minutes_per_case,
+            measured_minutes=[w / 60 for w in waits],
+        )
+
+    # --- the citizen's side ----------------------------------------------------
+
+    async def open(
+        self, citizen: Citizen, *, lang: str, route: Route, intent: str | None
+    ) -> Opened:
+        """Open a case, or return the citizen's open one (raised if this is more serious)."""
+        priority = Priority.for_route(route, intent)
+        citizen_id = citizen.id
+        existing = await self._cases.open_for_citizen(citizen_id)
+        if existing is not None:
+            raised = await self.raise_priority(existing, route, intent)
+            return Opened(existing, created=False, raised=raised)
+        now = self._now()
+        case = Case(
+            citizen_id=citizen_id,
+            chat_id=citizen.telegram_id,
+            lang=lang,
+            region=citizen.region,
+            route=route.value,
+            intent=intent,
+            priority=int(priority),
+            status=CaseStatus.WAITING.value,
+            opened_at=now,
+            last_citizen_at=now,
+        )
+        try:
+            await self._cases.add(case)
+            await self._session.commit()
+        except IntegrityError:
+            # Another update opened one a moment earlier: the database's
+            # one-open-case-per-citizen index refused this one.
+            await self._session.rollback()
+            await self._session.refresh(citizen)
+            existing = await self._cases.open_for_citizen(citizen_id)
+            if existing is None:
+                raise
+            return Opened(existing, created=False)
+        return Opened(case, created=True)
+
+    async def raise_priority(self, case: Case, route: Route, intent: str | None) -> bool:
+        priority = Priority.for_route(route, intent)
+        if not await self._cases.set_priority(case.id, int(priority), route.value, intent):
+            return False
+        await self._audit.add("priority", staff_id=None, case_id=case.id, detail=priority.label)
+        await self._session.commit()
+        await self._session.refresh(case)
+        return True
+
+    async def attach_topic(self, case: Case, topic_id: int, card_message_id: int | None) -> None:
+        await self._cases.touch(case.id, topic_id=topic_id, card_message_id=card_message_id)
+        await self._session.commit()
+        case.topic_id = topic_id
+        case.card_message_id = card_message_id
+
+    async def set_card(self, case: Case, card_message_id: int) -> None:
+        await self._cases.touch(case.id, card_message_id=card_message_id)
+        await self._session.commit()
+        case.card_message_id = card_message_id
+
+    async def withdraw(self, citizen: Citizen) -> Case | None:
+        """/forget: close the open case as withdrawn and unlink the citizen from
+        every case. Returns the case that was open, if any."""
+        open_case = await self._cases.open_for_citizen(citizen.id)
+        if open_case is not None:
+            await self._cases.close(open_case.id, CaseOutcome.WITHDRAWN.value, self._now())
+            await self._audit.add("withdraw", staff_id=None, case_id=open_case.id)
+        case_ids = await self._cases.detach_citizen(citizen.id)
+        await self._relay.delete_for_cases(case_ids)
+        await self._session.commit()
+        if open_case is not None:
+            await self._session.refresh(open_case)
+        return open_case
+
+    async def rate(self, citizen: Citizen, case_id: int, score: int) -> bool:
+        """The citizen's 1-5 rating of a closed case of theirs."""
+        case = await self._cases.get(case_id)
+        if (
+            case is None
+            or case.citizen_id != citizen.id
+            or case.status != CaseStatus.CLOSED
+            or not 1 <= score <= 5
+        ):
+            return False
+        await self._cases.touch(case.id, rating=score)
+        await self._session.commit()
+        return True
+
+    # --- the relay ---------------------------------------------------------------
+
+    async def is_relayed_in(self, case: Case, citizen_message_id: int) -> bool:
+        return await self._relay.by_citizen_message(case.id, citizen_message_id) is not None
+
+    async def is_relayed_out(self, case: Case, topic_message_id: int) -> bool:
+        return await self._relay.by_topic_message(case.id, topic_message_id) is not None
+
+    async def topic_message_for(self, case: Case, citizen_message_id: int) -> int | None:
+        """The topic's side of a message in the citizen's chat (either direction)."""
+        relayed = await self._relay.by_citizen_message(case.id, citizen_message_id)
+        return int(relayed.topic_message_id) if relayed is not None else None
+
+    async def citizen_message_for(self, case: Case, topic_message_id: int) -> int | None:
+        relayed = await self._relay.by_topic_message(case.id, topic_message_id)
+        return int(relayed.citizen_message_id) if relayed is not None else None
+
+    async def relayed_in(self, case: Case, citizen_message_id: int, topic_message_id: int) -> None:
+        """A citizen's message reached the topic: the citizen is active again."""
+        await self._relay.add(case.id, "in", citizen_message_id, topic_message_id)
+        now = self._now()
+        await self._cases.touch(case.id, last_citizen_at=now, reminded_at=None)
+        await self._session.commit()
+        case.last_citizen_at = now
+        case.reminded_at = None
+
+    async def relayed_out(
+        self, case: Case, staff: Staff, topic_message_id: int, citizen_message_id: int
+    ) -> None:
+        await self._relay.add(case.id, "out", citizen_message_id, topic_message_id)
+        now = self._now()
+        await self._cases.touch(case.id, last_staff_at=now, reminded_at=None)
+        await self._audit.add("reply", staff_id=staff.id, case_id=case.id)
+        await self._session.commit()
+        case.last_staff_at = now
+        case.reminded_at = None
+
+    async def sent_content(self, case: Case, staff: Staff, what: str) -> None:
+        """A resource card or canned reply sent with one tap."""
+        now = self._now()
+        await self._cases.touch(case.id, last_staff_at=now, reminded_at=None)
+        await self._audit.add("send", staff_id=staff.id, case_id=case.id, detail=what)
+        await self._session.commit()
+
+    async def record(self, staff: Staff, action: str, case: Case | None, detail: str = "") -> None:
+        """An action of a staff member with no state change (a note, a look at the queue)."""
+        await self._audit.add(
+            action, staff_id=staff.id, case_id=case.id if case else None, detail=detail or None
+        )
+        await self._session.commit()
+
+    # --- staff actions -----------------------------------------------------------
+
+    async def take(self, case_id: int, staff: Staff) -> Decision:
+        """Claim a waiting case. Of any number of simultaneous takers exactly one wins."""
+        if await self._cases.claim(case_id, staff.id, self._now()):
+            await self._audit.add("take", staff_id=staff.id, case_id=case_id)
+            await self._session.commit()
+            return Decision(await self._cases.get(case_id))
+        await self._session.commit()  # ends the transaction; nothing changed
+        case = await self._cases.get(case_id)
+        if case is None:
+            return Decision(None, Refusal.MISSING)
+        if case.status == CaseStatus.CLOSED:
+            return Decision(case, Refusal.CLOSED)
+        return Decision(case, Refusal.HELD)
+
+    def _may_manage(self, case: Case, staff: Staff) -> bool:
+        return case.holder_id == staff.id or role_of(staff).can_supervise
+
+    async def transfer(self, case_id: int, actor: Staff, target: Staff | None) -> Decision:
+        """Hand a case to another counselor, or back to the queue (`target` None)."""
+        case = await self._cases.get(case_id)
+        if case is None:
+            return Decision(None, Refusal.MISSING)
+        if case.status == CaseStatus.CLOSED:
+            return Decision(case, Refusal.CLOSED)
+        if not self._may_manage(case, actor):
+            # A waiting case may be given to someone by a supervisor only.
+            return Decision(case, Refusal.NOT_HOLDER)
+        if target is not None and not target.active:
+            return Decision(case, Refusal.BAD_TARGET)
+        new_holder = target.id if target is not None else None
+        if new_holder == case.holder_id:
+            return Decision(case, Refusal.SAME if new_holder else Refusal.NOT_HELD)
+        previous = case.holder_id
+        if not await self._cases.reassign(case.id, previous, new_holder, self._now()):
+            await self._session.commit()  # ends the transaction; nothing changed
+            return Decision(await self._cases.get(case_id), Refusal.HELD)
+        action = "transfer" if target is not None else "release"
+        detail = str(target.id) if target is not None else None
+        await self._audit.add(action, staff_id=actor.id, case_id=case.id, detail=detail)
+        await self._session.commit()
+        return Decision(await self._cases.get(case_id), previous_holder=previous)
+
+    async def close(
+        self, case_id: int, actor: Staff | None, outcome: CaseOutcome
+    ) -> Decision:
+        """Close an open case. `actor` None: the bot itself (no response)."""
+        case = await self._cases.get(case_id)
+        if case is None:
+            return Decision(None, Refusal.MISSING)
+        if case.status == CaseStatus.CLOSED:
+            return Decision(case, Refusal.CLOSED)
+        if actor is not None and case.holder_id is not None and not self._may_manage(case, actor):
+            return Decision(case, Refusal.NOT_HOLDER)
+        if not await self._cases.close(case.id, outcome.value, self._now()):
+            await self._session.commit()  # ends the transaction; nothing changed
+            return Decision(await self._cases.get(case_id), Refusal.CLOSED)
+        action = "close" if actor is not None else "auto_close"
+        await self._audit.add(
+            action, staff_id=actor.id if actor else None, case_id=case.id, detail=outcome.value
+        )
+        await self._session.commit()
+        return Decision(await self._cases.get(case_id), previous_holder=case.holder_id)
+
+    # --- background jobs ---------------------------------------------------------
+
+    async def due_announcements(self, after: Mapping[Priority, timedelta]) -> list[Case]:
+        """Waiting cases whose time to be announced (again) has come."""
+        now = self._now()
+        due = []
+        for case in await self._cases.waiting():
+            since = aware(case.announced_at or case.opened_at)
+            if now - since >= after[Priority(case.priority)]:
+                due.append(case)
+        return due
+
+    async def mark_announced(self, cases: Sequence[Case]) -> None:
+        now = self._now()
+        for case in cases:
+            await self._cases.touch(case.id, announced_at=now)
+        await self._session.commit()
+
+    async def due_reminders(self, silence: timedelta) -> list[Case]:
+        """Held cases where the citizen has not answered the counselor for `silence`."""
+        now = self._now()
+        return [
+            case
+            for case in await self._cases.open_cases()
+            if self._citizens_turn(case)
+            and case.reminded_at is None
+            and case.last_staff_at is not None
+            and now - aware(case.last_staff_at) >= silence
+        ]
+
+    async def due_closing(self, silence: timedelta) -> list[Case]:
+        """Held cases still silent `silence` after the reminder."""
+        now = self._now()
+        return [
+            case
+            for case in await self._cases.open_cases()
+            if self._citizens_turn(case)
+            and case.reminded_at is not None
+            and now - aware(case.reminded_at) >= silence
+        ]
+
+    @staticmethod
+    def _citizens_turn(case: Case) -> bool:
+        return (
+            case.status == CaseStatus.ACTIVE
+            and case.last_staff_at is not None
+            and aware(case.last_staff_at) > aware(case.last_citizen_at)
+        )
+
+    async def mark_reminded(self, case: Case) -> None:
+        now = self._now()
+        await self._cases.touch(case.id, reminded_at=now)
+        await self._audit.add("remind", staff_id=None, case_id=case.id)
+        await self._session.commit()
+        case.reminded_at = now

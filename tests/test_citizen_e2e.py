@@ -1,0 +1,266 @@
+"""End to end: the real bot polling the Bot API emulator, a fake NLU.
+
+Each test plays a citizen through the emulator, as Telegram would deliver the
+updates, and checks what the bot sent. The emulator rejects what Telegram
+rejects (too long, bad HTML, oversized callback data), so every test also
+checks that the bot made no rejected call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.config import Settings
+from bot.db.engine import create_engine, session_factory
+from bot.db.models import Citizen, FeedbackVote, MessageLog
+from tests.fakes import KeywordNLU
+from tests.harness import Harness, button, buttons, running_bot
+
+KK_USER = 1001
+RU_USER = 1002
+
+
+@pytest.fixture
+def nlu() -> KeywordNLU:
+    return KeywordNLU()
+
+
+@pytest.fixture
+async def bot(
+    settings: Settings, migrated_engine: object, nlu: KeywordNLU
+) -> AsyncIterator[Harness]:
+    async with running_bot(settings, nlu=nlu) as harness:
+        yield harness
+        assert not harness.emulator.errors, [e for e in harness.emulator.errors]
+
+
+async def choose(bot: Harness, user: int, lang: str) -> None:
+    [prompt] = await bot.say(user, "/start")
+    assert "Тілді таңдаңыз" in prompt.text
+    assert "Выберите язык" in prompt.text
+    label = "Қазақша" if lang == "kk" else "Русский"
+    await bot.press(user, prompt, button(prompt, label)["callback_data"], count=2)
+
+
+async def count(settings: Settings, model: type, **where: object) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            query = select(func.count()).select_from(model)
+            for key, value in where.items():
+                query = query.where(getattr(model, key) == value)
+            return int(await session.scalar(query) or 0)
+    finally:
+        await engine.dispose()
+
+
+async def test_start_language_privacy_menu_in_kazakh(bot: Harness) -> None:
+    [prompt] = await bot.say(KK_USER, "/start")
+    notice, welcome = await bot.press(
+        KK_USER, prompt, button(prompt, "Қазақша")["callback_data"], count=2
+    )
+    assert "Жеке деректеріңіз туралы" in notice.text
+    assert "/forget" in notice.text
+    assert "90" in notice.text
+    assert "Kenes" in welcome.text
+    labels = [b["text"] for b in buttons(welcome)]
+    assert any("Маған көмек керек" in label for label in labels)
+    assert any("Адаммен сөйлесу" in label for label in labels)
+
+
+async def test_start_in_russian_and_language_stored(bot: Harness) -> None:
+    await choose(bot, RU_USER, "ru")
+    assert await count(bot.settings, Citizen, telegram_id=RU_USER, language="ru") == 1
+    [reply] = await bot.say(RU_USER, "/help")
+    assert "Что я умею" in reply.text
+
+
+async def test_faq_answer_with_sources_and_vote(bot: Harness) -> None:
+    await choose(bot, RU_USER, "ru")
+    [answer] = await bot.say(RU_USER, "какой закон регулирует религию")
+    assert "483-IV" in answer.text
+    assert "Ответ был полезен?" in answer.text
+    urls = [b.get("url") for b in buttons(answer) if b.get("url")]
+    assert "https://adilet.zan.kz" in "".join(urls)
+    up = button(answer, "👍")
+    bot.emulator.press_button(RU_USER, answer.message_id, up["callback_data"])
+    await bot.quiet(RU_USER, 0, 0.5)
+    assert [a.text for a in bot.emulator.callback_answers][-1] == "Спасибо за отзыв!"
+    assert await count(bot.settings, FeedbackVote, helpful=True) == 1
+
+
+async def test_faq_answer_in_kazakh(bot: Harness) -> None:
+    await choose(bot, KK_USER, "kk")
+    [answer] = await bot.say(KK_USER, "дін туралы заң қандай")
+    assert "483-IV" in answer.text
+    assert "Жауап пайдалы болды ма?" in answer.text
+
+
+async def test_fallback_offers_topics_and_a_person(bot: Harness) -> None:
+    await choose(bot, RU_USER, "ru")
+    [reply] = await bot.say(RU_USER, "ыыы непонятное что-то")
+    assert "Не уверен" in reply.text
+    labels = [b["text"] for b in buttons(reply)]
+    assert len([b for b in buttons(reply) if b["callback_data"].startswith("t:")]) == 3
+    assert any("Поговорить с человеком" in label for label in labels)
+    [answer] = await bot.press(RU_USER, reply, buttons(reply)[0]["callback_data"])
+    assert "Ответ был полезен?" in answer.text
+    # The unclear text is kept for editors; the understood ones are not.
+    assert await count(bot.settings, MessageLog, route="fallback") == 1
+
+
+async def test_menu_categories_questions_answers(bot: Harness) -> None:
+    await choose(bot, KK_USER, "kk")
+    [menu] = await bot.say(KK_USER, "/menu")
+    [category] = await bot.press(KK_USER, menu, button(menu, "Заң және құқықтар")["callback_data"])
+    [answer] = await bot.press(
+        KK_USER, category, button(category, "Дін туралы заң")["callback_data"]
+    )
+    assert "483-IV" in answer.text
+    [back] = await bot.press(KK_USER, category, button(category, "Артқа")["callback_data"])
+    assert "Тақырыпты таңдаңыз" in back.text
+
+
+async def test_crisis_gets_emergency_numbers_first(bot: Harness) -> None:
+    await choose(bot, RU_USER, "ru")
+    numbers, answer = await bot.say(RU_USER, "я больше жить не хочу", count=2)
+    assert numbers.text.index("112") < numbers.text.index("102")
+    assert "150" in numbers.text
+    assert "111" in numbers.text
+    assert any("консультант" in b["text"] for b in buttons(answer))
+
+
+async def test_escalate_offers_a_counselor_in_one_tap(bot: Harness) -> None:
+    await choose(bot, KK_USER, "kk")
+    [answer] = await bot.say(KK_USER, "ұлым сектаға кіріп кетті")
+    assert any("Кеңесшімен сөйлесу" in b["text"] for b in buttons(answer))
+
+
+async def test_nlu_down_degrades_and_recovers(bot: Harness, nlu: KeywordNLU) -> None:
+    await choose(bot, RU_USER, "ru")
+    nlu.down = True
+    [reply] = await bot.say(RU_USER, "какой закон о религии")
+    assert "ограничены" in reply.text
+    assert any("Меню" in b["text"] for b in buttons(reply))
+    nlu.down = False
+    [answer] = await bot.say(RU_USER, "какой закон о религии")
+    assert "483-IV" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("sticker", "только текст"),
+        ("photo", "только текст"),
+        ("document", "только текст"),
+        ("voice", "голосовые"),
+        ("video_note", "голосовые"),
+        ("location", "местоположение"),
+    ],
+)
+async def test_non_text_gets_a_polite_reply(bot: Harness, kind: str, expected: str) -> None:
+    await choose(bot, RU_USER, "ru")
+    before = len(bot.emulator.messages_to(RU_USER))
+    bot.emulator.send_media(RU_USER, kind)
+    [reply] = await bot.replies(RU_USER, before)
+    assert expected in reply.text
+
+
+async def test_edited_message_gets_a_reply(bot: Harness) -> None:
+    await choose(bot, RU_USER, "ru")
+    before = len(bot.emulator.messages_to(RU_USER))
+    incoming = bot.emulator.send_text(RU_USER, "какой закон")
+    [first] = await bot.replies(RU_USER, before)
+    before = len(bot.emulator.messages_to(RU_USER))
+    bot.emulator.edit_text(RU_USER, incoming["message_id"], "какой закон о религии")
+    [reply] = await bot.replies(RU_USER, before)
+    assert "новым сообщением" in reply.text
+    assert first.text
+
+
+async def test_long_and_html_like_text_are_safe(bot: Harness) -> None:
+    await choose(bot, RU_USER, "ru")
+    [reply] = await bot.say(RU_USER, "закон " + "а" * 3990)
+    assert reply.text
+    [reply] = await bot.say(RU_USER, "<script>alert('x')</script> & <b>закон</b> <i")
+    assert reply.text  # answered; nothing of the input echoed as HTML
+
+
+async def test_forged_button_data_is_refused_politely(bot: Harness) -> None:
+    await choose(bot, RU_USER, "ru")
+    [menu] = await bot.say(RU_USER, "/menu")
+    for data in ("fb:999999:1", "t:no_such_intent", "m:../../etc", "garbage", "rg:mars:"):
+        bot.emulator.press_button(RU_USER, menu.message_id, data)
+    await bot.quiet(RU_USER, 0, 0.8)
+    answers = [a.text for a in bot.emulator.callback_answers[-5:]]
+    assert answers.count("Эта кнопка больше не действует. Откройте /menu.") >= 4
+
+
+async def test_unknown_command(bot: Harness) -> None:
+    await choose(bot, RU_USER, "ru")
+    [reply] = await bot.say(RU_USER, "/launch_rockets")
+    assert "/help" in reply.text
+
+
+async def test_resources_asks_region_once_and_stores_it(bot: Harness) -> None:
+    await choose(bot, KK_USER, "kk")
+    [prompt] = await bot.say(KK_USER, "/resources")
+    assert "Қай өңірдесіз" in prompt.text
+    assert len(buttons(prompt)) == 20
+    [card] = await bot.press(KK_USER, prompt, button(prompt, "Атырау")["callback_data"])
+    assert "Атырау" in card.text
+    assert "114" in card.text
+    assert "редактор" in card.text  # unverified contacts are marked
+    [again] = await bot.say(KK_USER, "/resources")
+    assert "Атырау" in again.text  # not asked twice
+
+
+async def test_regional_answer_uses_region_from_text(bot: Harness) -> None:
+    await choose(bot, RU_USER, "ru")
+    [answer] = await bot.say(RU_USER, "управление по делам религий в Атырау")
+    assert "Атырау" in answer.text
+    assert await count(bot.settings, Citizen, region="atyrau") == 1
+
+
+async def test_offers_language_switch_after_two_messages(bot: Harness) -> None:
+    await choose(bot, KK_USER, "kk")
+    await bot.say(KK_USER, "здравствуйте подскажите пожалуйста")
+    replies = await bot.say(KK_USER, "какой закон о религии действует в стране", count=2)
+    offer = replies[-1]
+    assert "Русский" in [b["text"] for b in buttons(offer)]
+    [done] = await bot.press(KK_USER, offer, button(offer, "Русский")["callback_data"])
+    assert "по-русски" in done.text
+    assert await count(bot.settings, Citizen, telegram_id=KK_USER, language="ru") == 1
+
+
+async def test_forget_deletes_after_confirmation(bot: Harness) -> None:
+    await choose(bot, RU_USER, "ru")
+    await bot.say(RU_USER, "какой закон")
+    [confirm] = await bot.say(RU_USER, "/forget")
+    [kept] = await bot.press(RU_USER, confirm, button(confirm, "Отмена")["callback_data"])
+    assert "Ничего не удалено" in kept.text
+    assert await count(bot.settings, Citizen, telegram_id=RU_USER) == 1
+    [done] = await bot.press(RU_USER, confirm, button(confirm, "Да, удалить")["callback_data"])
+    assert "удалены" in done.text
+    assert await count(bot.settings, Citizen, telegram_id=RU_USER) == 0
+    assert await count(bot.settings, MessageLog) == 0
+
+
+async def test_first_message_without_start_is_answered_then_language_asked(bot: Harness) -> None:
+    answer, prompt = await bot.say(RU_USER, "какой закон о религии", count=2)
+    assert "483-IV" in answer.text
+    assert "Выберите язык" in prompt.text
+
+
+async def test_flood_is_absorbed_within_limits(bot: Harness) -> None:
+    await choose(bot, RU_USER, "ru")
+    before = len(bot.emulator.messages_to(RU_USER))
+    for i in range(25):
+        bot.emulator.send_text(RU_USER, f"какой закон {i}")
+    sent = await bot.quiet(RU_USER, before, 4.0)
+    assert any("очень быстро" in m.text for m in sent)
+    assert len(sent) < 25  # not one answer per flooded message
+    assert await count(bot.settings, MessageLog) >= 25  # but every message was routed

@@ -1,0 +1,333 @@
+"""The NLU tooling: cache keys, model reuse, the data reader and the evaluation maths.
+
+Everything except the tests marked `rasa` runs without Rasa. Those build a
+tiny model in the real Rasa virtualenv and serve it; they are skipped when
+the virtualenv is not installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.content import evaluate as ev
+from bot.content.taxonomy import Taxonomy
+from bot.nlp.normalize import normalize
+from bot.nlu import tooling
+from bot.nlu.data import Example, plain_text, read_examples
+from bot.nlu.tooling import Project
+
+REPO = tooling.REPO_ROOT
+
+
+def _tree(root: Path) -> Path:
+    """A minimal checkout: config, domain, data, the Rasa code and normalize()."""
+    (root / "nlu_data" / "kk").mkdir(parents=True)
+    (root / "nlu_data" / "ru").mkdir(parents=True)
+    (root / "nlu").mkdir()
+    (root / "bot" / "nlp").mkdir(parents=True)
+    (root / "config.yml").write_text("recipe: default.v1\n")
+    (root / "domain.yml").write_text('version: "3.1"\nintents: [greet]\n')
+    (root / "nlu" / "requirements.txt").write_text("rasa==3.6.21\n")
+    (root / "nlu" / "components.py").write_text("# components\n")
+    (root / "bot" / "nlp" / "normalize.py").write_text("# normalize\n")
+    (root / "nlu_data" / "ru" / "service.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - привет\n    - здравствуйте\n'
+    )
+    (root / "nlu_data" / "kk" / "service.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - сәлем\n'
+    )
+    (root / "README.md").write_text("readme\n")
+    return root
+
+
+# --- cache keys ----------------------------------------------------------------------
+
+
+def test_requirements_hash_is_the_sha256_prefix(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_bytes(b"rasa==3.6.21\n")
+    expected = hashlib.sha256(b"rasa==3.6.21\n").hexdigest()[:16]
+    assert tooling.requirements_hash(path) == expected
+    project = Project(root=_tree(tmp_path / "repo"), cache=tmp_path / "cache")
+    assert project.venv == tmp_path / "cache" / f"nlu-venv-{expected}"
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        "nlu_data/ru/service.yml",
+        "nlu_data/kk/service.yml",
+        "config.yml",
+        "domain.yml",
+        "nlu/components.py",
+        "nlu/requirements.txt",
+        "bot/nlp/normalize.py",
+    ],
+)
+def test_model_hash_changes_with_every_input(tmp_path: Path, changed: str) -> None:
+    root = _tree(tmp_path)
+    before = tooling.model_hash(root)
+    assert tooling.model_hash(root) == before
+    with (root / changed).open("a") as handle:
+        handle.write("# edited\n")
+    assert tooling.model_hash(root) != before
+
+
+def test_model_hash_sees_new_files_and_ignores_unrelated_ones(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    before = tooling.model_hash(root)
+    (root / "README.md").write_text("changed\n")
+    (root / "nlu" / "__pycache__").mkdir()
+    (root / "nlu" / "__pycache__" / "components.cpython-310.pyc").write_bytes(b"\0")
+    assert tooling.model_hash(root) == before
+    (root / "nlu_data" / "ru" / "faq.yml").write_text('version: "3.1"\nnlu: []\n')
+    assert tooling.model_hash(root) != before
+
+
+def test_model_hash_does_not_depend_on_the_checkout_path(tmp_path: Path) -> None:
+    assert tooling.model_hash(_tree(tmp_path / "a")) == tooling.model_hash(_tree(tmp_path / "b"))
+
+
+# --- virtualenv and model reuse ----------------------------------------------------
+
+
+def test_venv_is_complete_only_with_the_marker(tmp_path: Path) -> None:
+    project = Project(root=_tree(tmp_path / "repo"), cache=tmp_path / "cache")
+    project.venv.mkdir(parents=True)
+    assert not tooling.venv_complete(project.venv)
+    (project.venv / tooling.COMPLETE_MARKER).touch()
+    assert tooling.venv_complete(project.venv)
+    assert tooling.ensure_venv(project) == project.venv  # complete: nothing to do
+
+
+def test_a_fresh_clone_reuses_the_cached_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = Project(root=_tree(tmp_path / "repo"), cache=tmp_path / "cache")
+    project.cached_models_dir.mkdir(parents=True)
+    project.cached_model.write_bytes(b"model")
+
+    def no_training(*args: object, **kwargs: object) -> float:
+        raise AssertionError("must not train")
+
+    monkeypatch.setattr(tooling, "train", no_training)
+    model = tooling.ensure_model(project, log=lambda _: None)
+    assert model == project.root / "models" / project.model_name
+    assert model.read_bytes() == b"model"
+
+
+def test_ensure_model_trains_once_and_only_when_the_data_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = Project(root=_tree(tmp_path / "repo"), cache=tmp_path / "cache")
+    trained: list[Path] = []
+
+    def fake_train(project: Project, target: Path, **kwargs: object) -> float:
+        trained.append(target)
+        target.write_bytes(b"model " + target.name.encode())
+        return 0.1
+
+    monkeypatch.setattr(tooling, "train", fake_train)
+    monkeypatch.setattr(tooling, "ensure_venv", lambda *a, **k: project.venv)
+    first = tooling.ensure_model(project, log=lambda _: None)
+    assert tooling.ensure_model(project, log=lambda _: None) == first
+    assert len(trained) == 1
+    assert first.is_file()
+    assert project.cached_model.is_file()
+
+    with (project.root / "nlu_data" / "ru" / "service.yml").open("a") as handle:
+        handle.write("    - добрый день\n")
+    second = tooling.ensure_model(project, log=lambda _: None)
+    assert second != first
+    assert len(trained) == 2
+    assert tooling.ensure_model(project, force=True, log=lambda _: None) == second
+    assert len(trained) == 3
+    current = tooling.status(project)
+    assert current.model == second
+    assert current.model_in_clone
+    assert first in current.older_models
+
+
+def test_file_lock_excludes_a_second_holder(tmp_path: Path) -> None:
+    lock = tmp_path / "x.lock"
+    events: list[str] = []
+
+    def second() -> None:
+        with tooling.file_lock(lock, log=lambda _: events.append("waiting")):
+            events.append("second")
+
+    with tooling.file_lock(lock):
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.2)
+        events.append("first done")
+    thread.join(5)
+    assert events == ["waiting", "first done", "second"]
+
+
+def test_rasa_env_puts_the_checkout_on_pythonpath(tmp_path: Path) -> None:
+    project = Project(root=_tree(tmp_path / "repo"), cache=tmp_path / "cache")
+    env = project.rasa_env()
+    assert env["PYTHONPATH"].split(":")[0] == str(project.root)
+    assert env["RASA_TELEMETRY_ENABLED"] == "false"
+    assert env["RASA_MAX_CACHE_SIZE"] == "0"
+
+
+# --- the data reader ------------------------------------------------------------------
+
+
+def test_examples_know_their_language_and_line(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    examples = read_examples(root / "nlu_data")
+    assert [(e.lang, e.text, e.line) for e in examples] == [
+        ("kk", "сәлем", 5),
+        ("ru", "привет", 5),
+        ("ru", "здравствуйте", 6),
+    ]
+    assert examples[0].where.endswith("nlu_data/kk/service.yml:5")
+
+
+def test_entity_annotations_are_removed_from_the_text() -> None:
+    assert plain_text("офис в [Атырау](region) где") == "офис в Атырау где"
+    assert plain_text('офис в [Алмате]{"entity": "region", "value": "almaty"}') == ("офис в Алмате")
+
+
+def test_normalising_chunk_by_chunk_equals_normalising_the_text() -> None:
+    """The Rasa tokenizer normalises each whitespace chunk alone to keep offsets."""
+    for example in read_examples(REPO / "nlu_data"):
+        chunks = [w for chunk in example.text.split() for w in normalize(chunk).split()]
+        assert chunks == normalize(example.text).split(), example.where
+
+
+# --- evaluation maths --------------------------------------------------------------------
+
+
+def _examples(per_group: int = 10) -> list[Example]:
+    return [
+        Example(intent, lang, f"{intent} {lang} {i}", Path("x.yml"), i)
+        for intent in ("greet", "theology_question", "personal_doubts", "crisis_self_harm")
+        for lang in ("kk", "ru")
+        for i in range(per_group)
+    ]
+
+
+def test_holdout_split_is_stratified_and_reproducible() -> None:
+    examples = _examples()
+    train, test = ev.holdout_split(examples, 0.2, seed=1)
+    assert len(test) == 16  # 2 of 10 in each of 8 (intent, language) groups
+    assert {(e.intent, e.lang) for e in test} == {(e.intent, e.lang) for e in examples}
+    assert not set(map(id, train)) & set(map(id, test))
+    again = ev.holdout_split(list(reversed(examples)), 0.2, seed=1)[1]
+    assert sorted(e.raw for e in again) == sorted(e.raw for e in test)
+
+
+def test_kfold_tests_every_example_once() -> None:
+    examples = _examples(7)
+    folds = ev.kfold_split(examples, 5)
+    tested = [e.raw for _, test in folds for e in test]
+    assert sorted(tested) == sorted(e.raw for e in examples)
+    for train, test in folds:
+        assert len(train) + len(test) == len(examples)
+
+
+def test_route_figures_count_fallback_and_low_confidence_as_misses() -> None:
+    taxonomy = Taxonomy.load(REPO / "content" / "taxonomy.yml")
+
+    def case(intent: str, lang: str = "ru") -> Example:
+        return Example(intent, lang, intent, Path("x.yml"), 1)
+
+    pairs = [
+        (case("crisis_self_harm"), ev.Prediction("crisis_self_harm", 0.9)),
+        (case("crisis_self_harm"), ev.Prediction("personal_doubts", 0.9)),  # escalated, not crisis
+        (case("personal_doubts"), ev.Prediction("nlu_fallback", 0.3, (("personal_doubts", 0.3),))),
+        (case("personal_doubts"), ev.Prediction("personal_doubts", 0.2)),  # below the threshold
+        (case("theology_question", "kk"), ev.Prediction("personal_doubts", 0.8)),  # false alarm
+        (case("greet", "kk"), ev.Prediction("greet", 0.99)),
+    ]
+    run = ev.FoldRun([e for e, _ in pairs], [p for _, p in pairs], 2.0, 0.06)
+    scores = ev.score([run], taxonomy, threshold=0.45)
+    assert scores.escalation_recall == pytest.approx(2 / 4)
+    assert scores.crisis_recall == pytest.approx(1 / 2)
+    assert scores.false_escalation_rate == pytest.approx(1 / 2)
+    assert scores.accuracy_by_lang == {"kk": 0.5, "ru": pytest.approx(3 / 4)}
+    assert scores.confident_accuracy_by_lang["ru"] == pytest.approx(1 / 4)
+    assert scores.worst_errors[0].expected_route in ("crisis", "escalate")
+    assert scores.confusion["personal_doubts"]["(fallback)"] == 2
+    assert scores.parse_ms_per_example == pytest.approx(10.0)
+
+
+def test_report_files_are_written(tmp_path: Path) -> None:
+    taxonomy = Taxonomy.load(REPO / "content" / "taxonomy.yml")
+    example = Example("greet", "ru", "привет", Path("x.yml"), 1)
+    run = ev.FoldRun([example], [ev.Prediction("thanks", 0.7)], 1.0, 0.01)
+    scores = ev.score([run], taxonomy, threshold=0.45)
+    written = ev.write_report(scores, tmp_path / "out", compare=("HEAD~1", scores))
+    assert [p.name for p in written] == ["report.md", "report.json", "confusion.png"]
+    assert "| accuracy | 0.0 % | 0.0 % | +0.0 pt |" in written[0].read_text()
+    assert json.loads(written[1].read_text())["compare"]["ref"] == "HEAD~1"
+    assert written[2].read_bytes().startswith(b"\x89PNG")
+
+
+# --- the real thing ------------------------------------------------------------------------
+
+_REAL = Project()
+needs_rasa = pytest.mark.skipif(
+    not tooling.venv_complete(_REAL.venv), reason="the Rasa virtualenv is not installed"
+)
+
+
+def _tiny_checkout(root: Path) -> Path:
+    """The real pipeline and code with a few examples: trains in seconds."""
+    (root / "nlu").mkdir(parents=True)
+    (root / "bot" / "nlp").mkdir(parents=True)
+    (root / "nlu_data" / "ru").mkdir(parents=True)
+    for name in ("config.yml", "content/taxonomy.yml"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes((REPO / name).read_bytes())
+    for path in (REPO / "nlu").glob("*.py"):
+        (root / "nlu" / path.name).write_bytes(path.read_bytes())
+    (root / "nlu" / "requirements.txt").write_bytes(_REAL.requirements.read_bytes())
+    (root / "bot" / "__init__.py").write_text("")
+    (root / "bot" / "nlp" / "__init__.py").write_text("")
+    (root / "bot" / "nlp" / "normalize.py").write_bytes(
+        (REPO / "bot/nlp/normalize.py").read_bytes()
+    )
+    (root / "domain.yml").write_text('version: "3.1"\nintents: [greet, crisis_self_harm]\n')
+    greet = ["привет", "здравствуйте", "добрый день", "салам", "сәлем", "доброе утро"]
+    crisis = ["хочу умереть", "не хочу жить", "покончу с собой", "нет смысла жить", "жить не хочу"]
+    lines = ['version: "3.1"', "nlu:", "- intent: greet", "  examples: |"]
+    lines += [f"    - {t}" for t in greet]
+    lines += ["- intent: crisis_self_harm", "  examples: |"]
+    lines += [f"    - {t}" for t in crisis]
+    (root / "nlu_data" / "ru" / "tiny.yml").write_text("\n".join(lines) + "\n")
+    return root
+
+
+@pytest.mark.rasa
+@needs_rasa
+def test_a_tiny_model_trains_and_serves(tmp_path: Path) -> None:
+    project = Project(root=_tiny_checkout(tmp_path / "repo"), cache=tmp_path / "cache")
+    # Share the installed virtualenv instead of installing Rasa again.
+    project.cache.mkdir()
+    project.venv.symlink_to(_REAL.venv)
+    model = tooling.ensure_model(project, log=lambda _: None)
+    assert model.is_file()
+    port = tooling.free_port()
+    with tooling.start_server(port, project=project, model=model, timeout=120) as server:
+        request = urllib.request.Request(
+            f"{server.url}/model/parse",
+            data=json.dumps({"text": "Ne hochu zhit'"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            parsed = json.load(resp)
+        assert parsed["intent"]["name"] == "crisis_self_harm"
+        process = server.process
+    assert process.poll() is not None
