@@ -168,16 +168,34 @@ async def running(
         await app.close()
 
 
-async def run_polling(settings: Settings, *, nlu: NLUClient | None = None) -> None:
+async def run_polling(
+    settings: Settings, *, nlu: NLUClient | None = None, handle_signals: bool = False
+) -> None:
+    """Long-poll until cancelled (or SIGINT/SIGTERM with `handle_signals`).
+
+    Pending updates are never dropped: what arrived while the bot was down is
+    handled when it comes back.
+    """
     async with running(settings, nlu=nlu) as app:
         bot = create_bot(settings)
         async with bot:
             await set_commands(bot, app.i18n)
             await bot.delete_webhook(drop_pending_updates=False)
-            await app.dispatcher.start_polling(
-                bot, allowed_updates=ALLOWED_UPDATES, handle_signals=False, close_bot_session=False
+            polling = asyncio.create_task(
+                app.dispatcher.start_polling(
+                    bot,
+                    allowed_updates=ALLOWED_UPDATES,
+                    handle_signals=handle_signals,
+                    close_bot_session=False,
+                )
             )
-
-
-def main_polling(settings: Settings) -> None:
-    asyncio.run(run_polling(settings))
+            try:
+                await asyncio.shield(polling)
+            except asyncio.CancelledError:
+                # Cancelling start_polling would leave its polling loop running;
+                # stopping it lets it finish the updates in hand and exit.
+                if not polling.done():
+                    with contextlib.suppress(RuntimeError):
+                        await app.dispatcher.stop_polling()
+                    await polling
+                raise

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.devtools.telegram_emulator import TelegramEmulator
+from bot.nlu.client import NLUClient
 
 SANDBOX_TOKEN = "1000:sandbox-token"
 CITIZEN_ID = 4242
@@ -84,8 +85,10 @@ class SandboxChat:
         await self.show_replies()
 
 
-async def run_sandbox(settings: Settings, *, lines: list[str] | None = None) -> None:
-    """Run the sandbox; with `lines`, type them and return (used by tests)."""
+async def run_sandbox(
+    settings: Settings, *, lines: list[str] | None = None, nlu: NLUClient | None = None
+) -> None:
+    """Run the sandbox; with `lines`, type them and return (tests do)."""
     from bot.app import run_polling
 
     async with TelegramEmulator() as emulator:
@@ -96,7 +99,7 @@ async def run_sandbox(settings: Settings, *, lines: list[str] | None = None) -> 
         local = settings.model_copy(
             update={"bot_token": SecretStr(SANDBOX_TOKEN), "telegram_api_base": emulator.base_url}
         )
-        polling = asyncio.create_task(run_polling(local))
+        polling = asyncio.create_task(run_polling(local, nlu=nlu))
         chat = SandboxChat(emulator)
         try:
             print(
@@ -105,6 +108,8 @@ async def run_sandbox(settings: Settings, *, lines: list[str] | None = None) -> 
                 flush=True,
             )
             await chat.say("/start")
+            if polling.done():
+                polling.result()
             pending = list(lines) if lines is not None else None
             while True:
                 if pending is not None:
@@ -119,6 +124,8 @@ async def run_sandbox(settings: Settings, *, lines: list[str] | None = None) -> 
                 line = line.strip()
                 if line in ("/quit", "/exit"):
                     break
+                if polling.done():
+                    polling.result()  # the bot stopped: show why instead of waiting
                 if line:
                     await chat.say(line)
         finally:

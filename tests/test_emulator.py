@@ -24,9 +24,11 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import (
+    BotCommand,
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    MenuButtonCommands,
     ReplyParameters,
 )
 
@@ -490,3 +492,54 @@ async def test_wait_for_times_out_with_a_useful_message(
     assert [call.method for call in emulator.requests].count("sendMessage") == 2
     emulator.clear()
     assert (emulator.sent, emulator.requests) == ([], [])
+
+
+async def test_every_other_method_returns_what_aiogram_expects(
+    emulator: TelegramEmulator, bot: Bot
+) -> None:
+    commands = [BotCommand(command="menu", description="Мәзір")]
+    assert await bot.set_my_commands(commands, language_code="kk")
+    stored = await bot.get_my_commands(language_code="kk")
+    assert [command.model_dump() for command in stored] == [commands[0].model_dump()]
+    assert emulator.bot_commands("kk") == [{"command": "menu", "description": "Мәзір"}]
+    assert await bot.delete_my_commands(language_code="kk")
+    assert await bot.get_my_commands(language_code="kk") == []
+    with pytest.raises(TelegramBadRequest, match="BOT_COMMAND_INVALID"):
+        await bot.set_my_commands([BotCommand(command="Bad Command", description="x")])
+    assert await bot.set_chat_menu_button(menu_button=MenuButtonCommands())
+    assert (await bot.get_chat_menu_button()).type == "commands"
+
+    with pytest.raises(TelegramBadRequest, match="HTTPS URL must be provided"):
+        await bot.set_webhook("http://example.kz/hook")
+    assert await bot.set_webhook("https://example.kz/hook")
+    assert (await bot.get_webhook_info()).url == "https://example.kz/hook"
+    with pytest.raises(TelegramConflictError):
+        await bot.get_updates()
+    assert await bot.delete_webhook(drop_pending_updates=True)
+    assert (await bot.get_webhook_info()).url == ""
+
+    emulator.send_text(USER, "hi")
+    assert await bot.send_chat_action(USER, "typing")
+    with pytest.raises(TelegramBadRequest, match="wrong parameter action"):
+        await bot.send_chat_action(USER, "dancing")
+    sticker = emulator.send_media(USER, "sticker")
+    assert (await bot.send_sticker(USER, sticker["sticker"]["file_id"])).sticker is not None
+    assert (await bot.send_location(USER, 43.238949, 76.889709)).location is not None
+    assert (await bot.send_contact(USER, "+77270000000", "Center")).contact is not None
+    assert (await bot.send_dice(USER)).dice is not None
+    assert (await bot.send_poll(USER, "Пайдалы ма?", ["Иә", "Жоқ"])).poll is not None
+    assert [record.media_kind for record in emulator.sent] == [
+        "sticker",
+        "location",
+        "contact",
+        "dice",
+        "poll",
+    ]
+    chat = await bot.get_chat(USER)
+    assert (chat.type, chat.first_name) == ("private", "Aigerim")
+    assert (await bot.get_chat_member(USER, USER)).status == "member"
+    assert await bot.leave_chat(GROUP)
+    with pytest.raises(TelegramForbiddenError, match="not a member"):
+        await bot.send_message(GROUP, "anyone?")
+    assert await bot.log_out()
+    assert await bot.close()

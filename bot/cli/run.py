@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
-from bot.config import Settings
+from bot.config import PROJECT_ROOT, Settings
 from bot.logs import setup_logging
 
 logger = logging.getLogger(__name__)
@@ -50,20 +50,24 @@ def local_nlu_server(settings: Settings, *, enabled: bool) -> Iterator[None]:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings()
-    setup_logging(settings.log_level, quiet=settings.bot_token is None)
+    sandbox = settings.bot_token is None
+    log_file = PROJECT_ROOT / "var" / "sandbox.log" if sandbox else None
+    setup_logging(settings.log_level, log_file=log_file)
+    if log_file is not None:
+        print(f"Logs go to {log_file}.")
     from bot.db.engine import upgrade
 
     upgrade(settings.database_url)
     with local_nlu_server(settings, enabled=not args.no_nlu_server):
         try:
-            if settings.bot_token is None:
+            if sandbox:
                 from bot.sandbox import run_sandbox
 
                 asyncio.run(run_sandbox(settings))
             else:
                 from bot.app import run_polling
 
-                asyncio.run(run_polling(settings))
+                asyncio.run(run_polling(settings, handle_signals=True))
         except KeyboardInterrupt:
             print("\nStopped.", file=sys.stderr)
     return 0

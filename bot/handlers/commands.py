@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiogram import Bot
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -12,6 +13,7 @@ from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import Citizen
 from bot.handlers.registry import Handlers
+from bot.handlers.staff.desk import CaseDesk
 from bot.services.citizens import CitizenService
 from bot.services.memory import ConversationMemory
 from bot.ui import texts
@@ -82,6 +84,8 @@ async def forget_confirmed(
     callback_data: ForgetConfirm,
     session: AsyncSession,
     memory: ConversationMemory,
+    bot: Bot,
+    desk: CaseDesk | None = None,
 ) -> None:
     await query.answer()
     if query.message is None:
@@ -90,6 +94,9 @@ async def forget_confirmed(
         await query.message.answer(_("Nothing was deleted."))
         return
     memory.forget(query.message.chat.id)
+    citizen = await CitizenService(session).get(query.from_user.id)
+    if desk is not None and citizen is not None and await desk.withdraw(bot, session, citizen):
+        await query.message.answer(texts.case_withdrawn_for_citizen())
     deleted = await CitizenService(session).forget(query.from_user.id)
     if deleted:
         await query.message.answer(

@@ -1,17 +1,25 @@
 """'Talk to a person': /human and the button.
 
-Counselors will answer from the staff group (a later capability); until then
-the citizen is told honestly where people are: the advisory center."""
+With a staff group configured, a case opens (or the open one is found) and the
+citizen is told what happens next. Without one, the citizen is told honestly
+where people are: the advisory center."""
 
 from __future__ import annotations
 
+from aiogram import Bot
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Citizen
 from bot.handlers.registry import Handlers
+from bot.handlers.staff.desk import CaseDesk
+from bot.services.cases import REQUEST_HUMAN_INTENT
+from bot.services.citizens import CitizenService
+from bot.services.memory import ConversationMemory
+from bot.services.routes import Route
 from bot.ui import texts
 from bot.ui.callbacks import TalkToPerson
 
@@ -28,17 +36,88 @@ async def _offer(
     await message.answer(texts.person_unavailable(region, lang))
 
 
+async def _connect(
+    chat_id: int,
+    intent: str,
+    *,
+    desk: CaseDesk,
+    bot: Bot,
+    session: AsyncSession,
+    citizen: Citizen | None,
+    content: ContentLibrary,
+    memory: ConversationMemory,
+    lang: str,
+) -> None:
+    if citizen is None:
+        citizen = await CitizenService(session).get_or_create(chat_id)
+    # The intent of the answer the button was under sets the priority; a plain
+    # request for a person is the lowest.
+    route = content.taxonomy.route_of(intent) if intent else Route.ESCALATE
+    await desk.open_case(
+        bot,
+        session,
+        citizen,
+        lang=citizen.language or lang,
+        route=route,
+        intent=intent or REQUEST_HUMAN_INTENT,
+        recent=memory.recent(chat_id),
+    )
+
+
 @router.message(Command("human"))
 async def human_command(
-    message: Message, citizen: Citizen | None, content: ContentLibrary, i18n: I18n
+    message: Message,
+    citizen: Citizen | None,
+    content: ContentLibrary,
+    i18n: I18n,
+    bot: Bot,
+    session: AsyncSession,
+    memory: ConversationMemory,
+    desk: CaseDesk | None = None,
 ) -> None:
-    await _offer(message, citizen, content, i18n.current_locale)
+    if desk is None:
+        await _offer(message, citizen, content, i18n.current_locale)
+        return
+    await _connect(
+        message.chat.id,
+        "",
+        desk=desk,
+        bot=bot,
+        session=session,
+        citizen=citizen,
+        content=content,
+        memory=memory,
+        lang=i18n.current_locale,
+    )
 
 
 @router.callback_query(TalkToPerson.filter())
 async def talk_pressed(
-    query: CallbackQuery, citizen: Citizen | None, content: ContentLibrary, i18n: I18n
+    query: CallbackQuery,
+    callback_data: TalkToPerson,
+    citizen: Citizen | None,
+    content: ContentLibrary,
+    i18n: I18n,
+    bot: Bot,
+    session: AsyncSession,
+    memory: ConversationMemory,
+    desk: CaseDesk | None = None,
 ) -> None:
     await query.answer()
-    if query.message is not None:
+    if query.message is None:
+        return
+    if desk is None:
         await _offer(query.message, citizen, content, i18n.current_locale)
+        return
+    intent = callback_data.intent if callback_data.intent in content.taxonomy.intents else ""
+    await _connect(
+        query.message.chat.id,
+        intent,
+        desk=desk,
+        bot=bot,
+        session=session,
+        citizen=citizen,
+        content=content,
+        memory=memory,
+        lang=i18n.current_locale,
+    )

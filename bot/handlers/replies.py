@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiogram.types import InaccessibleMessage, Message
 
 from bot.content.library import ContentLibrary
+from bot.handlers.case_relay import current_handoff
+from bot.services.cases import REQUEST_HUMAN_INTENT
 from bot.services.conversation import Outcome
 from bot.services.routes import Route
 from bot.ui import texts
@@ -27,6 +29,19 @@ async def send_outcome(
         await message.answer(texts.language_prompt(), reply_markup=texts.language_keyboard())
         return
     answer = outcome.answer
+    handoff = current_handoff()
+    if handoff is not None and (route is Route.CRISIS or decision.intent == REQUEST_HUMAN_INTENT):
+        # A person at once: a crisis opens an urgent case after the numbers and
+        # the answer; an explicit request opens one instead of the answer.
+        if answer is not None and route is Route.CRISIS:
+            await message.answer(
+                texts.answer_text(answer, content, outcome.region),
+                reply_markup=texts.answer_keyboard(
+                    answer, content, outcome.region, outcome.log_id, offer_person=False
+                ),
+            )
+        await handoff.open_case(message.chat.id, lang=lang, route=route, intent=decision.intent)
+        return
     if answer is None:
         if route in (Route.CRISIS, Route.ESCALATE):
             await message.answer(

@@ -207,7 +207,10 @@ class CaseService:
         await self._session.refresh(case)
         return True
 
-    async def attach_topic(self, case: Case, topic_id: int, card_message_id: int | None) -> None:
+    async def attach_topic(
+        self, case: Case, topic_id: int | None, card_message_id: int | None
+    ) -> None:
+        """Link the case to its topic (None: the topic is gone, make a new one)."""
         await self._cases.touch(case.id, topic_id=topic_id, card_message_id=card_message_id)
         await self._session.commit()
         case.topic_id = topic_id
@@ -341,9 +344,7 @@ class CaseService:
         await self._session.commit()
         return Decision(await self._cases.get(case_id), previous_holder=previous)
 
-    async def close(
-        self, case_id: int, actor: Staff | None, outcome: CaseOutcome
-    ) -> Decision:
+    async def close(self, case_id: int, actor: Staff | None, outcome: CaseOutcome) -> Decision:
         """Close an open case. `actor` None: the bot itself (no response)."""
         case = await self._cases.get(case_id)
         if case is None:

@@ -98,10 +98,7 @@ class OfficeHours:
         configured minutes.
         """
         samples = sorted(measured_minutes)
-        if len(samples) >= MIN_SAMPLES:
-            first = samples[len(samples) // 2]
-        else:
-            first = minutes_per_case
+        first = samples[len(samples) // 2] if len(samples) >= MIN_SAMPLES else minutes_per_case
         minutes = max(1, round(first + ahead * minutes_per_case))
         closes = self.closes_at(now)
         if closes is not None and now + timedelta(minutes=minutes) <= closes:

@@ -5,7 +5,7 @@ violence, travel to a conflict zone, abuse, recruitment, ...). Each says which
 route and intent the situation has, and lists:
 
 - `patterns`: words that must all occur within `window` words of each other,
-  in any order ("билет* сири*");
+  in any order ("билет* сири*"); a pattern ending in `~N` has its own window;
 - `phrases`: words that must occur one after another ("лучше бы я умер");
 - `exclude`: phrases whose words this file's patterns and phrases ignore
   ("умираю со смеху"), so that a benign idiom does not count, while a
@@ -212,7 +212,9 @@ def _anchor_slot(entry: _Entry, terms: Sequence[_Term]) -> int:
     """The slot whose shortest term is longest: the rarest word to look an entry up by."""
     return max(
         range(len(entry.slots)),
-        key=lambda i: min(len(terms[t].text) + (0 if terms[t].prefix else 2) for t in entry.slots[i]),
+        key=lambda i: min(
+            len(terms[t].text) + (0 if terms[t].prefix else 2) for t in entry.slots[i]
+        ),
     )
 
 
@@ -301,13 +303,19 @@ class _Builder:
             for number, item in enumerate(_entries(name, raw, key)):
                 source = f"{name}: {key}[{number}]"
                 where = f"{source} {item!r}"
-                slots = self._compile(where, item)
-                if not ordered and len(slots) > window:
-                    raise LexiconError(f"{where}: {len(slots)} words cannot fit in window {window}")
+                words, own_window = _own_window(where, item)
+                if own_window is not None and ordered:
+                    raise LexiconError(f"{where}: `~N` is for patterns; a phrase has no gaps")
+                slots = self._compile(where, words)
+                entry_window = window if own_window is None else own_window
+                if not ordered and len(slots) > entry_window:
+                    raise LexiconError(
+                        f"{where}: {len(slots)} words cannot fit in a window of {entry_window}"
+                    )
                 if slots in seen:
                     raise LexiconError(f"{where}: the same entry appears twice")
                 seen.add(slots)
-                target.append(_Entry(index, slots, ordered, window, item, source))
+                target.append(_Entry(index, slots, ordered, entry_window, item, source))
 
     def _situation(self, name: str, raw: dict[str, Any]) -> _Situation:
         for key in ("situation", "route", "intent"):
@@ -315,7 +323,9 @@ class _Builder:
                 raise LexiconError(f"{name}: `{key}` is missing or not a text")
         situation, intent = raw["situation"].strip(), raw["intent"].strip()
         if any(s.name == situation for s in self._situations):
-            raise LexiconError(f"{name}: situation {situation!r} is already defined in another file")
+            raise LexiconError(
+                f"{name}: situation {situation!r} is already defined in another file"
+            )
         route = next((r for r in _ROUTES if r.value == raw["route"].strip()), None)
         if route is None:
             raise LexiconError(f"{name}: route must be crisis or escalate, not {raw['route']!r}")
@@ -352,6 +362,17 @@ def _entries(name: str, raw: dict[str, Any], key: str) -> Iterable[str]:
         if not isinstance(item, str) or not item.strip():
             raise LexiconError(f"{name}: {key}[{number}] must be a non-empty text, not {item!r}")
         yield item
+
+
+def _own_window(where: str, item: str) -> tuple[str, int | None]:
+    """Split a trailing `~N` (this pattern's own window) off an entry."""
+    words = item.split()
+    if not words[-1].startswith("~"):
+        return item, None
+    number = words[-1][1:]
+    if not number.isdigit() or not 1 <= int(number) <= MAX_WINDOW or len(words) < 2:
+        raise LexiconError(f"{where}: `~N` must end a pattern, with N from 1 to {MAX_WINDOW}")
+    return " ".join(words[:-1]), int(number)
 
 
 def _terms(where: str, word: str) -> list[_Term]:

@@ -46,7 +46,11 @@ def role_of(staff: Staff) -> StaffRole:
 
 
 class StaffError(ValueError):
-    """A request the staff service refuses (bad name, unknown role, last admin)."""
+    """A request the staff service refuses; `code` is one of role, name, id, last_admin."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +86,12 @@ class StaffService:
         try:
             chosen = StaffRole(role)
         except ValueError:
-            raise StaffError(f"unknown role {role!r}") from None
+            raise StaffError("role", f"unknown role {role!r}") from None
         name = " ".join(display_name.split())
         if not name or len(name) > NAME_LIMIT:
-            raise StaffError(f"the display name must have 1 to {NAME_LIMIT} characters")
+            raise StaffError("name", f"the display name must have 1 to {NAME_LIMIT} characters")
         if telegram_id <= 0:
-            raise StaffError("a Telegram user id is a positive number")
+            raise StaffError("id", "a Telegram user id is a positive number")
         staff = await self._staff.by_telegram_id(telegram_id)
         if staff is None:
             staff = await self._staff.add(
@@ -114,7 +118,7 @@ class StaffService:
         if role_of(staff) is StaffRole.ADMIN and actor is not None:
             admins = [s for s in await self._staff.active() if role_of(s) is StaffRole.ADMIN]
             if len(admins) == 1:
-                raise StaffError("the last admin cannot be removed from the group")
+                raise StaffError("last_admin", "the last admin cannot be removed")
         staff.active = False
         cases = CaseRepository(self._session)
         released: list[int] = []

@@ -7,17 +7,27 @@ Babel catalogs. Citizens' own text is never echoed back.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_date
 
 from bot.content.answers import Answer
 from bot.content.library import ContentLibrary
 from bot.content.resources import Office, Region, Resource
+from bot.db.models import Case
+from bot.services.cases import STAFF_OUTCOMES, CaseOutcome, Priority, case_number
+from bot.services.office_hours import WaitEstimate
 from bot.ui.callbacks import (
+    CaseAction,
+    CaseClose,
+    CaseRating,
+    CaseSend,
+    CaseTransfer,
     ForgetConfirm,
     LanguageChoice,
     MenuOpen,
@@ -337,3 +347,568 @@ def fit(text: str) -> str:
         return text
     # Cut at a paragraph: paragraphs are whole HTML fragments, so no tag is left open.
     return text[: TELEGRAM_LIMIT - 1].rsplit("\n\n", 1)[0] + "\n…"
+
+
+# --- long texts ---------------------------------------------------------------
+
+
+def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Plain text in pieces of at most `limit` UTF-16 units, as Telegram counts:
+    at line breaks where possible, then at spaces, never dropping a character."""
+
+    def size(piece: str) -> int:
+        return len(piece.encode("utf-16-le")) // 2
+
+    pieces: list[str] = []
+    rest = text
+    while size(rest) > limit:
+        cut = len(rest)
+        while size(rest[:cut]) > limit:
+            cut = max(1, cut * limit // max(1, size(rest[:cut])) - 1)
+        window = rest[:cut]
+        at = max(window.rfind("\n"), window.rfind(" "))
+        if at > cut // 2:
+            cut = at + 1
+        pieces.append(rest[:cut].rstrip("\n"))
+        rest = rest[cut:]
+    if rest or not pieces:
+        pieces.append(rest)
+    return pieces
+
+
+def chunk_lines(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """HTML whose lines are each complete (no tag spans a line break), in messages
+    of whole lines within Telegram's limit; a line too long on its own is split."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        parts = [line] if len(line) <= limit else split_text(line, limit)
+        for part in parts:
+            candidate = f"{current}\n{part}" if current else part
+            if current and len(candidate) > limit:
+                chunks.append(current)
+                candidate = part
+            current = candidate
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+# --- cases: what the citizen is told ----------------------------------------------
+
+
+def _wait_phrase(minutes: int) -> str:
+    if minutes < 60:
+        return ngettext("{count} minute", "{count} minutes", minutes).format(count=minutes)
+    hours = -(-minutes // 60)
+    return ngettext("{count} hour", "{count} hours", hours).format(count=hours)
+
+
+def _opening_phrase(opens_at: datetime, now: datetime, lang: str) -> str:
+    local_now = now.astimezone(opens_at.tzinfo)
+    clock = opens_at.strftime("%H:%M")
+    days = (opens_at.date() - local_now.date()).days
+    if days <= 0:
+        return _("today, {time}").format(time=clock)
+    if days == 1:
+        return _("tomorrow, {time}").format(time=clock)
+    weekday = format_date(opens_at.date(), "EEEE", locale=lang)
+    return _("{weekday}, {time}").format(weekday=weekday, time=clock)
+
+
+def case_opened(estimate: WaitEstimate, *, urgent: bool, now: datetime, lang: str) -> str:
+    """What happens next, and about how long it may take."""
+    if urgent:
+        parts = [
+            _(
+                "Your conversation has been passed to a counselor as urgent. Everything you "
+                "write here now goes to them; they see only a case number, never your name "
+                "or account."
+            )
+        ]
+    else:
+        parts = [
+            _(
+                "I have passed your conversation to a counselor: a theologian or a "
+                "psychologist will answer you here. Everything you write here now goes to "
+                "them; they see only a case number, never your name or account. If you can, "
+                "describe briefly what troubles you: it helps the counselor."
+            )
+        ]
+    if estimate.opens_at is None:
+        parts.append(
+            _("A counselor usually replies in about {wait}.").format(
+                wait=_wait_phrase(estimate.minutes)
+            )
+        )
+        if estimate.ahead:
+            parts.append(
+                ngettext(
+                    "There is {count} conversation ahead of yours.",
+                    "There are {count} conversations ahead of yours.",
+                    estimate.ahead,
+                ).format(count=estimate.ahead)
+            )
+    else:
+        parts.append(
+            _(
+                "Counselors are not at work right now. A counselor will read your messages "
+                "when work begins: {when}."
+            ).format(when=_opening_phrase(estimate.opens_at, now, lang))
+        )
+    if urgent:
+        parts.append(_("If you are in danger right now, do not wait: call 112."))
+    return "\n\n".join(parts)
+
+
+def case_already_open(*, held: bool) -> str:
+    if held:
+        return _(
+            "You are already talking with a counselor: everything you write here goes to them."
+        )
+    return _(
+        "Your conversation is already waiting for a counselor: everything you write here "
+        "goes to them."
+    )
+
+
+def counselor_joined(name: str) -> str:
+    return _("{name}, a counselor, has joined the conversation. You can write here.").format(
+        name=escape(name)
+    )
+
+
+def counselor_changed(name: str) -> str:
+    return _("Your conversation has been handed over to {name}, a counselor.").format(
+        name=escape(name)
+    )
+
+
+def counselor_left() -> str:
+    return _(
+        "Your counselor had to hand over the conversation; another counselor will join "
+        "soon. Everything you write still reaches them."
+    )
+
+
+def case_closed_for_citizen(*, automatic: bool) -> str:
+    if automatic:
+        return _(
+            "As we have not heard from you, this conversation is now closed. If you need "
+            "help again, write here or use /human."
+        )
+    return _(
+        "The counselor has closed this conversation. Thank you for writing. If you need "
+        "help again, write here or use /human."
+    )
+
+
+def rating_prompt() -> str:
+    return _("How would you rate this conversation, from 1 (poor) to 5 (excellent)?")
+
+
+def rating_keyboard(case_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for score in range(1, 6):
+        builder.button(text="⭐" * score, callback_data=CaseRating(case=case_id, score=score))
+    builder.adjust(5)
+    return builder.as_markup()
+
+
+def rating_thanks() -> str:
+    return _("Thank you for your rating!")
+
+
+def citizen_reminder(minutes: int) -> str:
+    return _(
+        "Are you still there? The counselor is waiting for your answer. If you do not "
+        "reply, the conversation will close in about {wait}."
+    ).format(wait=_wait_phrase(minutes))
+
+
+def relay_failed() -> str:
+    return _(
+        "Sorry, your message could not be passed on to the counselor. Please send it again "
+        "in a minute."
+    )
+
+
+def case_withdrawn_for_citizen() -> str:
+    return _("Your conversation with the counselor has been closed.")
+
+
+# --- cases: the staff group ---------------------------------------------------------
+
+
+def priority_name(priority: int) -> str:
+    names = {
+        Priority.URGENT: _("🔴 urgent"),
+        Priority.ESCALATE: _("🟠 sensitive topic"),
+        Priority.REQUEST: _("🔵 asked for a person"),
+    }
+    return names.get(Priority(priority), str(priority))
+
+
+def outcome_name(outcome: str | None) -> str:
+    names = {
+        CaseOutcome.ANSWERED: _("answered"),
+        CaseOutcome.IN_PERSON: _("referred in person"),
+        CaseOutcome.EMERGENCY: _("referred to emergency services"),
+        CaseOutcome.NO_RESPONSE: _("no response"),
+        CaseOutcome.ABUSE: _("abuse"),
+        CaseOutcome.WITHDRAWN: _("withdrawn by the citizen"),
+    }
+    try:
+        return names[CaseOutcome(outcome or "")]
+    except ValueError:
+        return outcome or "—"
+
+
+def role_name(role: str) -> str:
+    names = {"counselor": _("counselor"), "supervisor": _("supervisor"), "admin": _("admin")}
+    return names.get(role, role)
+
+
+def duration(seconds: float) -> str:
+    minutes = max(0, int(seconds // 60))
+    if minutes < 60:
+        return _("{minutes} min").format(minutes=minutes)
+    return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
+
+
+def topic_name(case_id: int, lang: str, state: str) -> str:
+    """The topic's title: a pseudonym, the language and the state, never a name."""
+    return f"{case_number(case_id)} · {lang} · {state}"
+
+
+def case_card(
+    case: Case,
+    *,
+    holder: str | None,
+    region: Region | None,
+    now: datetime,
+    zone: tzinfo,
+) -> str:
+    staff_lang = get_i18n().current_locale
+    opened = case.opened_at if case.opened_at.tzinfo else case.opened_at.replace(tzinfo=UTC)
+    lines = [
+        _("<b>Case {number}</b> · {priority}").format(
+            number=case_number(case.id), priority=priority_name(case.priority)
+        ),
+        _("Language: {language}").format(language=LANGUAGE_NAMES.get(case.lang, case.lang)),
+        _("Region: {region}").format(
+            region=escape(region.name.get(staff_lang, region.id)) if region else "—"
+        ),
+        _("Route: {route} · intent: {intent}").format(
+            route=escape(case.route), intent=escape(case.intent or "—")
+        ),
+    ]
+    opened_local = opened.astimezone(zone).strftime("%d.%m %H:%M")
+    if case.status == "waiting":
+        lines.append(
+            _("Opened: {opened} · waiting {waited}").format(
+                opened=opened_local, waited=duration((now - opened).total_seconds())
+            )
+        )
+        lines.append(_("Status: waiting for a counselor"))
+    elif case.status == "active":
+        lines.append(_("Opened: {opened}").format(opened=opened_local))
+        lines.append(_("Status: held by {name}").format(name=escape(holder or "—")))
+    else:
+        lines.append(_("Opened: {opened}").format(opened=opened_local))
+        lines.append(_("Status: closed ({outcome})").format(outcome=outcome_name(case.outcome)))
+    return "\n".join(lines)
+
+
+def case_card_keyboard(case: Case) -> InlineKeyboardMarkup | None:
+    if case.status == "closed":
+        return None
+    builder = InlineKeyboardBuilder()
+    if case.status == "waiting":
+        builder.button(text=_("✋ Take"), callback_data=CaseAction(action="take", case=case.id))
+    builder.button(text=_("↪️ Transfer"), callback_data=CaseAction(action="transfer", case=case.id))
+    builder.button(text=_("✅ Close"), callback_data=CaseAction(action="close", case=case.id))
+    return builder.as_markup()
+
+
+def conversation_so_far(texts: list[str]) -> list[str]:
+    """The citizen's recent messages for the topic, split to Telegram's limit (HTML)."""
+    header = _("<b>Conversation so far</b>")
+    if not texts:
+        return [header + "\n" + _("The citizen wrote nothing before asking for a person.")]
+    body = "\n\n".join(f"— {t}" for t in texts)
+    pieces = split_text(body, TELEGRAM_LIMIT - 64)
+    return [header + "\n" + escape(pieces[0]), *(escape(p) for p in pieces[1:])]
+
+
+def case_taken_note(name: str) -> str:
+    return _(
+        "{name} took the case. Everything they write here reaches the citizen; a message "
+        "that starts with ! or /note stays internal."
+    ).format(name=escape(name))
+
+
+def take_done() -> str:
+    return _("The case is yours.")
+
+
+def refusal_text(refusal: str, holder: str | None = None) -> str:
+    texts = {
+        "missing": _("This case no longer exists."),
+        "closed": _("This case is closed."),
+        "held": _("This case is already held by {name}.").format(name=holder or "—"),
+        "not_holder": _("Only the counselor holding this case, or a supervisor, can do this."),
+        "not_held": _("Nobody holds this case."),
+        "same": _("This counselor already holds the case."),
+        "bad_target": _("This person is no longer on the staff."),
+    }
+    return texts.get(refusal, _("This button is no longer active."))
+
+
+def outsider_refusal() -> str:
+    return _("Only the counselors of this group can do this.")
+
+
+def transfer_prompt(case_id: int) -> str:
+    return _("Transfer case {number} to:").format(number=case_number(case_id))
+
+
+def transfer_keyboard(case_id: int, staff: list[tuple[int, str]]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for staff_id, name in staff:
+        builder.button(text=name, callback_data=CaseTransfer(case=case_id, to=staff_id))
+    builder.button(text=_("↩️ Back to the queue"), callback_data=CaseTransfer(case=case_id, to=0))
+    builder.button(text=_("Cancel"), callback_data=CaseAction(action="cancel", case=case_id))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def transferred_note(actor: str, name: str | None) -> str:
+    if name is None:
+        return _("{actor} returned the case to the queue.").format(actor=escape(actor))
+    return _("{actor} handed the case to {name}.").format(actor=escape(actor), name=escape(name))
+
+
+def close_prompt(case_id: int) -> str:
+    return _("Close case {number} with the outcome:").format(number=case_number(case_id))
+
+
+def close_keyboard(case_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for outcome in STAFF_OUTCOMES:
+        builder.button(
+            text=outcome_name(outcome), callback_data=CaseClose(case=case_id, outcome=outcome.value)
+        )
+    builder.button(text=_("Cancel"), callback_data=CaseAction(action="cancel", case=case_id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def closed_note(name: str | None, outcome: str) -> str:
+    if outcome == CaseOutcome.WITHDRAWN:
+        return _("The citizen withdrew: the case is closed and their data deleted.")
+    if name is None:
+        return _("The case closed by itself: the citizen did not reply after a reminder.")
+    return _("{name} closed the case: {outcome}.").format(
+        name=escape(name), outcome=outcome_name(outcome)
+    )
+
+
+def picker_done() -> str:
+    return _("Done.")
+
+
+def reminder_note() -> str:
+    return _("The citizen has not replied for a while; the bot sent them a reminder.")
+
+
+def crisis_note(*, raised: bool) -> str:
+    if raised:
+        return _(
+            "⚠️ The citizen's last message looks like a crisis. They were shown the emergency "
+            "numbers; the case is now urgent."
+        )
+    return _(
+        "⚠️ The citizen's last message looks like a crisis. They were shown the emergency numbers."
+    )
+
+
+def priority_raised_note(priority: int) -> str:
+    return _("The case was raised to: {priority}.").format(priority=priority_name(priority))
+
+
+def not_delivered(*, blocked: bool) -> str:
+    if blocked:
+        return _("Not delivered: the citizen has blocked the bot.")
+    return _("Not delivered: Telegram refused the message.")
+
+
+def not_sent(holder: str | None, *, closed: bool = False) -> str:
+    if closed:
+        return _("Not sent: this case is closed.")
+    if holder is None:
+        return _(
+            "Not sent: take the case first. Only the counselor holding a case writes to "
+            "the citizen."
+        )
+    return _("Not sent: this case is held by {name}.").format(name=escape(holder))
+
+
+def announcement(lines: list[str], count: int) -> str:
+    header = ngettext(
+        "⏳ {count} case is waiting for a counselor:",
+        "⏳ {count} cases are waiting for a counselor:",
+        count,
+    ).format(count=count)
+    return "\n".join([header, *lines])
+
+
+def case_line_label(case: Case, *, waited: str, holder: str | None = None) -> str:
+    parts = [case_number(case.id), priority_name(case.priority), case.lang, waited]
+    if holder:
+        parts.append(holder)
+    return " · ".join(parts)
+
+
+def topic_link(chat_id: int, topic_id: int | None, label: str) -> str:
+    """A link to a topic of a supergroup (t.me/c/ works for members only)."""
+    internal = str(chat_id).removeprefix("-100")
+    if topic_id is None or not internal.isdigit():
+        return escape(label)
+    return f'<a href="https://t.me/c/{internal}/{topic_id}">{escape(label)}</a>'
+
+
+def queue_text(waiting: list[str], held: list[str] | None) -> str:
+    parts = [_("<b>Waiting for a counselor</b>")]
+    parts.append("\n".join(waiting) if waiting else _("No cases are waiting."))
+    if held is not None:
+        parts.append(_("<b>Held by counselors</b>"))
+        parts.append("\n".join(held) if held else "—")
+    return "\n\n".join(parts)
+
+
+def my_cases_text(lines: list[str]) -> str:
+    if not lines:
+        return _("You hold no cases.")
+    return _("<b>Your cases</b>") + "\n" + "\n".join(lines)
+
+
+def resources_prompt(language: str) -> str:
+    return _("Choose what to send to the citizen ({language}):").format(language=language)
+
+
+def resources_keyboard(
+    case_id: int, content: ContentLibrary, staff_lang: str, *, region_known: bool
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("📞 Emergency numbers"), callback_data=CaseSend(case=case_id, kind="r", key="sos")
+    )
+    if region_known:
+        builder.button(
+            text=_("🏢 Offices of the region"),
+            callback_data=CaseSend(case=case_id, kind="r", key="region"),
+        )
+    for resource in content.resources.national.values():
+        if len(resource.id) <= 32:
+            builder.button(
+                text=resource.name.get(staff_lang) or resource.id,
+                callback_data=CaseSend(case=case_id, kind="r", key=resource.id),
+            )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def resource_card(resource: Resource, lang: str) -> str:
+    lines = [_resource_line(resource, lang)]
+    description = resource.description.get(lang)
+    if description:
+        lines.append(escape(" ".join(description.split())))
+    return "\n".join(lines)
+
+
+def canned_prompt(language: str, *, empty: bool) -> str:
+    if empty:
+        return _("There are no canned replies yet; editors add them to content/canned.yml.")
+    return _("Canned replies, sent in the citizen's language ({language}):").format(
+        language=language
+    )
+
+
+def canned_keyboard(case_id: int, replies: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for reply_id, title in replies:
+        builder.button(text=title, callback_data=CaseSend(case=case_id, kind="c", key=reply_id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def sent_to_citizen() -> str:
+    return _("Sent to the citizen:")
+
+
+def not_a_case_topic() -> str:
+    return _("Use this command in the topic of a case.")
+
+
+def staff_unknown_command() -> str:
+    return _(
+        "Unknown command. In the topic of a case: /resources, /canned, /note TEXT; "
+        "anywhere: /queue, /mycases."
+    )
+
+
+def staff_usage() -> str:
+    return _(
+        "Usage:\n"
+        "/staff add TELEGRAM_ID ROLE NAME\n"
+        "/staff remove TELEGRAM_ID\n"
+        "/staff list\n"
+        "Roles: counselor, supervisor, admin. Instead of the id you may reply to a "
+        "message of the person."
+    )
+
+
+def staff_admins_only() -> str:
+    return _("Only admins can manage the staff.")
+
+
+def staff_added(name: str, role: str) -> str:
+    return _("{name} is now on the staff as {role}.").format(
+        name=escape(name), role=role_name(role)
+    )
+
+
+def staff_removed(name: str, released: int) -> str:
+    text = _("{name} was removed from the staff.").format(name=escape(name))
+    if released:
+        text += " " + ngettext(
+            "{count} of their cases went back to the queue.",
+            "{count} of their cases went back to the queue.",
+            released,
+        ).format(count=released)
+    return text
+
+
+def staff_not_found() -> str:
+    return _("No such staff member.")
+
+
+def staff_error(code: str) -> str:
+    texts = {
+        "role": _("Unknown role: use counselor, supervisor or admin."),
+        "name": _("The display name must have 1 to 64 characters."),
+        "id": _("A Telegram user id is a positive number."),
+        "last_admin": _("The last admin cannot be removed."),
+    }
+    return texts.get(code, staff_usage())
+
+
+def staff_list(members: list[tuple[str, str, int]]) -> str:
+    if not members:
+        return _("Nobody is on the staff yet.")
+    lines = [
+        f"{escape(name)} · {role_name(role)} · <code>{telegram_id}</code>"
+        for name, role, telegram_id in members
+    ]
+    return _("<b>Staff</b>") + "\n" + "\n".join(lines)

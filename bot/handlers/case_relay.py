@@ -1,0 +1,183 @@
+"""The citizen's side of an open case: every message of every kind goes to the
+case's topic, edits follow it there, and the safety check still runs.
+
+This router sits in the private router before the media and free-text ones,
+filtered on citizens with an open case. The module also gives `send_outcome`
+(which has no handler arguments) a way to open a case after a crisis message
+or an explicit request: `HandoffMiddleware` puts a `Handoff` for the current
+update in a context variable, as aiogram does for i18n. `ChatOrder` keeps each
+chat's updates in Telegram's order, so relayed messages never swap places.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.filters import Filter
+from aiogram.types import Chat, Message, TelegramObject, User
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content.library import ContentLibrary
+from bot.db.models import Case, Citizen
+from bot.handlers.registry import Handlers
+from bot.handlers.staff.desk import CaseDesk
+from bot.services.cases import CaseService, Opened, Priority
+from bot.services.citizens import CitizenService
+from bot.services.memory import ConversationMemory
+from bot.services.routes import Route
+from bot.services.routing import MessageRouter
+from bot.ui import texts
+
+router = Handlers(name="case_relay")
+
+
+class HasOpenCase(Filter):
+    """Passes for a citizen with an open case, and hands the case to the handler."""
+
+    async def __call__(
+        self,
+        event: TelegramObject,
+        session: AsyncSession,
+        citizen: Citizen | None = None,
+        desk: CaseDesk | None = None,
+    ) -> bool | dict[str, Any]:
+        if desk is None or citizen is None:
+            return False
+        case = await CaseService(session).open_for(citizen)
+        return {"case": case} if case is not None else False
+
+
+@router.message(HasOpenCase())
+async def to_counselor(
+    message: Message,
+    case: Case,
+    desk: CaseDesk,
+    bot: Bot,
+    session: AsyncSession,
+    routing: MessageRouter,
+    memory: ConversationMemory,
+    content: ContentLibrary,
+) -> None:
+    # The copy goes first: the counselor should not wait for the safety check.
+    if not await desk.relay_in(bot, session, case, message):
+        await message.answer(texts.relay_failed())
+    text = message.text or message.caption
+    if not text or text.startswith("/"):
+        return
+    chat_id = message.chat.id
+    recent = memory.recent(chat_id)
+    memory.remember(chat_id, text)
+    decision = await routing.route(text, recent)
+    if decision.route is Route.CRISIS:
+        await message.answer(texts.emergency_block(content, case.lang))
+        await desk.crisis_in_case(bot, session, case, intent=decision.intent)
+    elif (
+        decision.route is Route.ESCALATE
+        and case.priority > Priority.ESCALATE
+        and await CaseService(session).raise_priority(case, decision.route, decision.intent)
+    ):
+        await desk.priority_raised(bot, session, case, crisis=False)
+
+
+@router.edited_message(HasOpenCase())
+async def edited_to_counselor(
+    message: Message, case: Case, desk: CaseDesk, bot: Bot, session: AsyncSession
+) -> None:
+    await desk.edit_in(bot, session, case, message)
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """What opening a case needs, for code that is not a handler (`send_outcome`)."""
+
+    desk: CaseDesk
+    bot: Bot
+    session: AsyncSession
+    memory: ConversationMemory
+
+    async def open_case(
+        self, chat_id: int, *, lang: str, route: Route, intent: str | None
+    ) -> Opened:
+        citizen = await CitizenService(self.session).get_or_create(chat_id)
+        return await self.desk.open_case(
+            self.bot,
+            self.session,
+            citizen,
+            lang=citizen.language or lang,
+            route=route,
+            intent=intent,
+            recent=self.memory.recent(chat_id),
+        )
+
+
+_handoff: ContextVar[Handoff | None] = ContextVar("kenes_handoff", default=None)
+
+
+def current_handoff() -> Handoff | None:
+    """The handoff of the update being handled; None when no staff group is set."""
+    return _handoff.get()
+
+
+class HandoffMiddleware(BaseMiddleware):
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        desk = data.get("desk")
+        if desk is None or "session" not in data or "memory" not in data:
+            return await handler(event, data)
+        token = _handoff.set(Handoff(desk, data["bot"], data["session"], data["memory"]))
+        try:
+            return await handler(event, data)
+        finally:
+            _handoff.reset(token)
+
+
+class ChatOrder(BaseMiddleware):
+    """Handles the updates of one chat one at a time, in the order they came.
+
+    aiogram handles each update in its own task, so two quick messages (or the
+    backlog fetched after a restart) could otherwise reach the topic swapped.
+    The key is the private chat, or in a group the topic and the person, so
+    counselors in different topics never wait for each other. Register it as
+    the first update middleware: the lock is taken before anything awaits, in
+    the order the tasks were created (true with the in-memory FSM storage).
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[int, int | None, int | None], tuple[asyncio.Lock, list[int]]] = {}
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        chat: Chat | None = data.get("event_chat")
+        if chat is None:
+            return await handler(event, data)
+        user: User | None = data.get("event_from_user")
+        key = (
+            (chat.id, None, None)
+            if chat.type == "private"
+            else (chat.id, data.get("event_thread_id"), user.id if user else None)
+        )
+        entry = self._locks.get(key)
+        if entry is None:
+            entry = self._locks[key] = (asyncio.Lock(), [0])
+        lock, users = entry
+        users[0] += 1
+        try:
+            async with lock:
+                return await handler(event, data)
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._locks[key]

@@ -1,0 +1,236 @@
+"""The buttons of a case: Take, Transfer, Close (on the card and the pickers),
+and one-tap resource cards and canned replies for the citizen."""
+
+from __future__ import annotations
+
+import contextlib
+from html import escape
+
+from aiogram import Bot, F
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content.library import ContentLibrary
+from bot.db.models import Case, Staff
+from bot.handlers.registry import Handlers
+from bot.handlers.staff.desk import CaseDesk
+from bot.services.cases import (
+    STAFF_OUTCOMES,
+    CaseOutcome,
+    CaseService,
+    CaseStatus,
+    Decision,
+    Refusal,
+)
+from bot.services.staff import CannedReplies, StaffService, role_of
+from bot.ui import texts
+from bot.ui.callbacks import CaseAction, CaseClose, CaseSend, CaseTransfer
+
+router = Handlers(name="staff_cases")
+
+
+async def _refusal(session: AsyncSession, decision: Decision) -> str:
+    holder = None
+    case = decision.case
+    if decision.refusal is Refusal.HELD and case is not None and case.holder_id is not None:
+        staff = await StaffService(session).get(case.holder_id)
+        holder = staff.display_name if staff is not None else None
+    return texts.refusal_text(decision.refusal or Refusal.MISSING, holder)
+
+
+async def _managed_case(
+    query: CallbackQuery, session: AsyncSession, case_id: int, staff: Staff
+) -> Case | None:
+    """The case if it is open and `staff` may manage it; else the press is refused."""
+    case = await CaseService(session).get(case_id)
+    refusal = None
+    if case is None:
+        refusal = Refusal.MISSING
+    elif case.status == CaseStatus.CLOSED:
+        refusal = Refusal.CLOSED
+    elif case.holder_id != staff.id and not role_of(staff).can_supervise:
+        # Anyone may close a case nobody holds (spam); only supervisors assign one.
+        waiting_close = case.holder_id is None and query.data and query.data.startswith("cs:close")
+        if not waiting_close:
+            refusal = Refusal.NOT_HOLDER
+    if refusal is not None:
+        await query.answer(texts.refusal_text(refusal), show_alert=True)
+        return None
+    return case
+
+
+async def _drop_picker(query: CallbackQuery) -> None:
+    if query.message is not None:
+        with contextlib.suppress(TelegramBadRequest):
+            await query.bot.delete_message(  # type: ignore[union-attr]
+                chat_id=query.message.chat.id, message_id=query.message.message_id
+            )
+
+
+@router.callback_query(CaseAction.filter(F.action == "take"))
+async def take(
+    query: CallbackQuery,
+    callback_data: CaseAction,
+    staff: Staff,
+    session: AsyncSession,
+    desk: CaseDesk,
+    bot: Bot,
+) -> None:
+    decision = await CaseService(session).take(callback_data.case, staff)
+    if not decision.ok or decision.case is None:
+        await query.answer(await _refusal(session, decision), show_alert=True)
+        return
+    await query.answer(texts.take_done())
+    await desk.after_take(bot, session, decision.case, staff)
+
+
+@router.callback_query(CaseAction.filter(F.action == "transfer"))
+async def transfer_picker(
+    query: CallbackQuery,
+    callback_data: CaseAction,
+    staff: Staff,
+    session: AsyncSession,
+    desk: CaseDesk,
+    bot: Bot,
+) -> None:
+    case = await _managed_case(query, session, callback_data.case, staff)
+    if case is None:
+        return
+    others = [
+        (member.id, member.display_name)
+        for member in await StaffService(session).active()
+        if member.id != case.holder_id
+    ]
+    await query.answer()
+    await desk.post(
+        bot, case, texts.transfer_prompt(case.id), texts.transfer_keyboard(case.id, others)
+    )
+
+
+@router.callback_query(CaseTransfer.filter())
+async def transfer(
+    query: CallbackQuery,
+    callback_data: CaseTransfer,
+    staff: Staff,
+    session: AsyncSession,
+    desk: CaseDesk,
+    bot: Bot,
+) -> None:
+    target = None
+    if callback_data.to:
+        target = await StaffService(session).get(callback_data.to)
+        if target is None or not target.active:
+            await query.answer(texts.refusal_text(Refusal.BAD_TARGET), show_alert=True)
+            return
+    decision = await CaseService(session).transfer(callback_data.case, staff, target)
+    if not decision.ok or decision.case is None:
+        await query.answer(await _refusal(session, decision), show_alert=True)
+        return
+    await query.answer(texts.picker_done())
+    await _drop_picker(query)
+    await desk.after_transfer(bot, session, decision.case, staff, target)
+
+
+@router.callback_query(CaseAction.filter(F.action == "close"))
+async def close_picker(
+    query: CallbackQuery,
+    callback_data: CaseAction,
+    staff: Staff,
+    session: AsyncSession,
+    desk: CaseDesk,
+    bot: Bot,
+) -> None:
+    case = await _managed_case(query, session, callback_data.case, staff)
+    if case is None:
+        return
+    await query.answer()
+    await desk.post(bot, case, texts.close_prompt(case.id), texts.close_keyboard(case.id))
+
+
+@router.callback_query(CaseClose.filter())
+async def close(
+    query: CallbackQuery,
+    callback_data: CaseClose,
+    staff: Staff,
+    session: AsyncSession,
+    desk: CaseDesk,
+    bot: Bot,
+) -> None:
+    outcome = next((o for o in STAFF_OUTCOMES if o.value == callback_data.outcome), None)
+    if outcome is None:
+        await query.answer(texts.refusal_text("stale"), show_alert=True)
+        return
+    decision = await CaseService(session).close(callback_data.case, staff, CaseOutcome(outcome))
+    if not decision.ok or decision.case is None:
+        await query.answer(await _refusal(session, decision), show_alert=True)
+        return
+    await query.answer(texts.picker_done())
+    await _drop_picker(query)
+    await desk.after_close(bot, session, decision.case, staff)
+
+
+@router.callback_query(CaseAction.filter(F.action == "cancel"))
+async def cancel(query: CallbackQuery) -> None:
+    await query.answer()
+    await _drop_picker(query)
+
+
+def _render(
+    case: Case, kind: str, key: str, content: ContentLibrary, canned: CannedReplies
+) -> list[str]:
+    """What one tap sends, in the citizen's language (HTML pieces within the limit)."""
+    lang = case.lang
+    if kind == "r":
+        if key == "sos":
+            return [texts.emergency_block(content, lang)]
+        if key == "region":
+            region = content.resources.regions.get(case.region or "")
+            return [texts.region_block(region, lang)] if region else []
+        resource = content.resources.national.get(key)
+        return [texts.resource_card(resource, lang)] if resource else []
+    if kind == "c":
+        reply = canned.get(key)
+        text = reply.text.get(lang) if reply else None
+        return [escape(piece) for piece in texts.split_text(text)] if text else []
+    return []
+
+
+@router.callback_query(CaseSend.filter())
+async def send_to_citizen(
+    query: CallbackQuery,
+    callback_data: CaseSend,
+    staff: Staff,
+    session: AsyncSession,
+    desk: CaseDesk,
+    bot: Bot,
+    content: ContentLibrary,
+    canned: CannedReplies,
+) -> None:
+    service = CaseService(session)
+    case = await service.get(callback_data.case)
+    if case is None or case.status == CaseStatus.CLOSED:
+        await query.answer(texts.refusal_text(Refusal.CLOSED), show_alert=True)
+        return
+    if case.holder_id != staff.id:
+        await query.answer(texts.not_sent(None), show_alert=True)
+        return
+    with desk.citizen_voice(case):
+        pieces = _render(case, callback_data.kind, callback_data.key, content, canned)
+    if not pieces:
+        await query.answer(texts.refusal_text("stale"), show_alert=True)
+        return
+    delivered = [await desk.tell(bot, case, piece) for piece in pieces]
+    if not all(delivered):
+        await query.answer(texts.not_delivered(blocked=False), show_alert=True)
+        return
+    await query.answer(texts.picker_done())
+    await service.sent_content(case, staff, f"{callback_data.kind}:{callback_data.key}")
+    record = texts.sent_to_citizen() + "\n\n" + "\n\n".join(pieces)
+    for chunk in texts.chunk_lines(record):
+        await desk.post(bot, case, chunk)
+
+
+@router.callback_query()
+async def stale_button(query: CallbackQuery) -> None:
+    await query.answer(texts.refusal_text("stale"))

@@ -1,0 +1,111 @@
+"""Commands anywhere in the staff group: /queue, /mycases, and /staff for admins
+(the same as `python -m bot staff`)."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Staff
+from bot.handlers.registry import Handlers
+from bot.handlers.staff.desk import CaseDesk
+from bot.services.cases import CaseService, CaseStatus
+from bot.services.staff import StaffError, StaffService, role_of
+from bot.ui import texts
+
+router = Handlers(name="staff_commands")
+
+
+async def _reply(message: Message, text: str) -> None:
+    for chunk in texts.chunk_lines(text):
+        await message.reply(chunk)
+
+
+@router.message(Command("queue"))
+async def queue(message: Message, staff: Staff, session: AsyncSession, desk: CaseDesk) -> None:
+    """Waiting cases, most urgent first; supervisors also see every held case."""
+    service = CaseService(session)
+    waiting = [desk.case_line(case) for case in await service.queue()]
+    held: list[str] | None = None
+    if role_of(staff).can_supervise:
+        active = [c for c in await service.open_cases() if c.status == CaseStatus.ACTIVE]
+        names = await StaffService(session).by_ids([c.holder_id for c in active if c.holder_id])
+        held = [
+            desk.case_line(
+                case,
+                holder=names[case.holder_id].display_name if case.holder_id in names else None,
+            )
+            for case in active
+        ]
+    await _reply(message, texts.queue_text(waiting, held))
+
+
+@router.message(Command("mycases"))
+async def my_cases(message: Message, staff: Staff, session: AsyncSession, desk: CaseDesk) -> None:
+    cases = await CaseService(session).held_by(staff)
+    await _reply(message, texts.my_cases_text([desk.case_line(case) for case in cases]))
+
+
+def _target(message: Message, args: list[str]) -> tuple[int | None, list[str]]:
+    """The Telegram id from the arguments, or from the message replied to."""
+    replied = message.reply_to_message
+    if (
+        replied is not None
+        and replied.from_user is not None
+        and not replied.from_user.is_bot
+        and replied.message_id != message.message_thread_id
+    ):
+        return replied.from_user.id, args
+    if args and args[0].lstrip("-").isdigit():
+        return int(args[0]), args[1:]
+    return None, args
+
+
+@router.message(Command("staff"))
+async def manage_staff(
+    message: Message,
+    command: CommandObject,
+    staff: Staff,
+    session: AsyncSession,
+    desk: CaseDesk,
+    bot: Bot,
+) -> None:
+    if not role_of(staff).can_manage_staff:
+        await message.reply(texts.staff_admins_only())
+        return
+    args = (command.args or "").split()
+    action, rest = (args[0].lower(), args[1:]) if args else ("", [])
+    service = StaffService(session)
+    if action == "list":
+        members = [(s.display_name, s.role, s.telegram_id) for s in await service.active()]
+        await _reply(message, texts.staff_list(members))
+        return
+    telegram_id, rest = _target(message, rest)
+    if action not in ("add", "remove") or telegram_id is None:
+        await message.reply(texts.staff_usage())
+        return
+    try:
+        if action == "add":
+            if len(rest) < 2:
+                await message.reply(texts.staff_usage())
+                return
+            added = await service.add(telegram_id, rest[0].lower(), " ".join(rest[1:]), actor=staff)
+            await message.reply(texts.staff_added(added.display_name, added.role))
+            return
+        removal = await service.remove(telegram_id, actor=staff)
+    except StaffError as error:
+        await message.reply(texts.staff_error(error.code))
+        return
+    if removal is None:
+        await message.reply(texts.staff_not_found())
+        return
+    await message.reply(
+        texts.staff_removed(removal.staff.display_name, len(removal.released_case_ids))
+    )
+    cases = CaseService(session)
+    for case_id in removal.released_case_ids:
+        case = await cases.get(case_id)
+        if case is not None:
+            await desk.after_transfer(bot, session, case, staff, None)

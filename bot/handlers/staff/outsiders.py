@@ -1,0 +1,24 @@
+"""Anyone in the staff group who is not on the staff: refused politely, and
+nothing of theirs reaches a citizen (no handler here relays)."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.types import CallbackQuery, Message
+
+from bot.handlers.registry import Handlers
+from bot.handlers.staff import InCaseTopic
+from bot.ui import texts
+
+router = Handlers(name="staff_outsiders")
+
+
+@router.callback_query()
+async def refuse_button(query: CallbackQuery) -> None:
+    await query.answer(texts.outsider_refusal(), show_alert=True)
+
+
+@router.message(F.text.startswith("/"))
+@router.message(InCaseTopic())
+async def refuse_message(message: Message) -> None:
+    await message.reply(texts.outsider_refusal())

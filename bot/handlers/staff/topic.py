@@ -1,0 +1,109 @@
+"""Messages in a case's topic: the holder's reach the citizen (every kind, with
+edits and replies in place); `!` and /note stay internal; /resources and
+/canned offer one-tap cards for the citizen."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F
+from aiogram.enums import ContentType
+from aiogram.filters import Command
+from aiogram.types import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content.library import ContentLibrary
+from bot.db.models import Case, Staff
+from bot.handlers.registry import Handlers
+from bot.handlers.staff import InCaseTopic
+from bot.handlers.staff.desk import CaseDesk
+from bot.services.cases import CaseService, CaseStatus
+from bot.services.staff import CannedReplies, StaffService
+from bot.ui import texts
+
+router = Handlers(name="staff_topic")
+
+RELAYED_KINDS = frozenset(
+    {
+        ContentType.TEXT,
+        ContentType.PHOTO,
+        ContentType.VOICE,
+        ContentType.VIDEO,
+        ContentType.VIDEO_NOTE,
+        ContentType.AUDIO,
+        ContentType.DOCUMENT,
+        ContentType.ANIMATION,
+        ContentType.STICKER,
+        ContentType.LOCATION,
+        ContentType.VENUE,
+        ContentType.CONTACT,
+    }
+)
+
+
+@router.message(InCaseTopic(), Command("note"))
+@router.message(InCaseTopic(), F.text.startswith("!") | F.caption.startswith("!"))
+async def internal_note(message: Message, case: Case, staff: Staff, session: AsyncSession) -> None:
+    await CaseService(session).record(staff, "note", case)
+
+
+@router.message(InCaseTopic(), Command("resources"))
+async def offer_resources(
+    message: Message, case: Case, desk: CaseDesk, content: ContentLibrary
+) -> None:
+    staff_lang = desk.settings.staff_language
+    await message.reply(
+        texts.resources_prompt(texts.LANGUAGE_NAMES.get(case.lang, case.lang)),
+        reply_markup=texts.resources_keyboard(
+            case.id, content, staff_lang, region_known=case.region in content.resources.regions
+        ),
+    )
+
+
+@router.message(InCaseTopic(), Command("canned"))
+async def offer_canned(message: Message, case: Case, desk: CaseDesk, canned: CannedReplies) -> None:
+    replies = [
+        (reply.id, reply.title.get(desk.settings.staff_language) or reply.id)
+        for reply in canned.replies
+        if case.lang in reply.text
+    ]
+    language = texts.LANGUAGE_NAMES.get(case.lang, case.lang)
+    await message.reply(
+        texts.canned_prompt(language, empty=not replies),
+        reply_markup=texts.canned_keyboard(case.id, replies) if replies else None,
+    )
+
+
+@router.message(InCaseTopic(), F.text.startswith("/"))
+async def unknown_command(message: Message) -> None:
+    await message.reply(texts.staff_unknown_command())
+
+
+@router.message(InCaseTopic(), F.content_type.in_(RELAYED_KINDS))
+async def to_citizen(
+    message: Message, case: Case, staff: Staff, session: AsyncSession, desk: CaseDesk, bot: Bot
+) -> None:
+    if case.status == CaseStatus.CLOSED:
+        await message.reply(texts.not_sent(None, closed=True))
+        return
+    if case.holder_id != staff.id:
+        holder = await StaffService(session).get(case.holder_id) if case.holder_id else None
+        await message.reply(texts.not_sent(holder.display_name if holder else None))
+        return
+    await desk.relay_out(bot, session, case, staff, message)
+
+
+@router.edited_message(InCaseTopic())
+async def edited_for_citizen(
+    message: Message, case: Case, staff: Staff, session: AsyncSession, desk: CaseDesk, bot: Bot
+) -> None:
+    if case.status == CaseStatus.ACTIVE and case.holder_id == staff.id:
+        await desk.edit_out(bot, session, case, message)
+
+
+@router.message(Command("resources", "canned", "note"))
+async def outside_a_case(message: Message) -> None:
+    await message.reply(texts.not_a_case_topic())
+
+
+@router.message(F.text.startswith("/"))
+async def unknown_elsewhere(message: Message) -> None:
+    await message.reply(texts.staff_unknown_command())

@@ -1,0 +1,97 @@
+"""Background jobs of the case desk, run beside long polling.
+
+Every CASE_JOBS_INTERVAL_SECONDS: cases nobody took are announced again in the
+staff group's General topic once their priority's time has passed; a citizen
+who stopped answering the counselor gets one reminder, and after as long again
+the case closes with the outcome 'no response'; open cases that have no topic
+yet (Telegram refused it earlier) get one. All state is in the database, so
+the jobs pick up where they left off after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from aiogram import Bot
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.handlers.staff.desk import CaseDesk
+from bot.services.cases import CaseOutcome, CaseService, Priority
+from bot.ui import texts
+
+logger = logging.getLogger(__name__)
+
+
+class CaseJobs:
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        desk: CaseDesk,
+        settings: Settings,
+    ) -> None:
+        self._bot = bot
+        self._sessions = sessions
+        self._desk = desk
+        self._interval = settings.case_jobs_interval_seconds
+        self._silence = timedelta(minutes=settings.case_inactivity_minutes)
+        self._announce_after = {
+            Priority.URGENT: timedelta(minutes=settings.reannounce_urgent_minutes),
+            Priority.ESCALATE: timedelta(minutes=settings.reannounce_escalate_minutes),
+            Priority.REQUEST: timedelta(minutes=settings.reannounce_request_minutes),
+        }
+
+    async def run(self) -> None:
+        """Tick until cancelled; a failing tick is logged and the next one runs."""
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the loop must outlive one bad tick
+                logger.error("case jobs failed: %s", type(exc).__name__)
+                logger.debug("case jobs failure", exc_info=exc)
+            await asyncio.sleep(self._interval)
+
+    async def tick(self) -> None:
+        async with self._sessions() as session:
+            await self._topics(session)
+            await self._announce(session)
+            await self._remind(session)
+            await self._close_silent(session)
+
+    async def _topics(self, session: AsyncSession) -> None:
+        for case in await CaseService(session).open_cases():
+            if case.topic_id is None:
+                await self._desk.ensure_topic(self._bot, session, case)
+
+    async def _announce(self, session: AsyncSession) -> None:
+        service = CaseService(session)
+        due = await service.due_announcements(self._announce_after)
+        if not due:
+            return
+        waiting = len(await service.queue())
+        if await self._desk.announce(self._bot, due, waiting):
+            await service.mark_announced(due)
+            logger.info("announced %s waiting case(s) again", len(due))
+
+    async def _remind(self, session: AsyncSession) -> None:
+        service = CaseService(session)
+        minutes = max(1, round(self._silence.total_seconds() / 60))
+        for case in await service.due_reminders(self._silence):
+            with self._desk.citizen_voice(case):
+                await self._desk.tell(self._bot, case, texts.citizen_reminder(minutes))
+            await service.mark_reminded(case)
+            with self._desk.staff_voice():
+                await self._desk.post(self._bot, case, texts.reminder_note())
+            logger.info("case %s: the citizen was reminded", case.id)
+
+    async def _close_silent(self, session: AsyncSession) -> None:
+        service = CaseService(session)
+        for case in await service.due_closing(self._silence):
+            decision = await service.close(case.id, None, CaseOutcome.NO_RESPONSE)
+            if decision.ok and decision.case is not None:
+                await self._desk.after_close(self._bot, session, decision.case, None)
