@@ -18,7 +18,6 @@ import asyncio
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.devtools.telegram_emulator import TelegramEmulator  # noqa: E402
 from bot.nlu import tooling  # noqa: E402
+from bot.nlu.client import RasaNLUClient  # noqa: E402
 
 TOKEN = "777:bench-token"
 MESSAGES = [
@@ -132,11 +132,15 @@ async def one_run(
                 "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
                 "LOG_LEVEL": "WARNING",
             }
-            bot = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run", "--no-nlu-server"],
+            bot = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                "--no-nlu-server",
                 cwd=ROOT,
                 env=env,
-                stdin=subprocess.DEVNULL,
+                stdin=asyncio.subprocess.DEVNULL,
             )
             try:
                 for _ in range(400):
@@ -150,8 +154,8 @@ async def one_run(
                 busy_rss = rss_mb(bot.pid)
             finally:
                 bot.terminate()
-                bot.wait(15)
-            rejected = [e for e in emulator.errors]
+                await asyncio.wait_for(bot.wait(), 15)
+            rejected = list(emulator.errors)
     return {
         "label": label,
         "messages": count,
@@ -180,6 +184,24 @@ async def raw_parse(url: str, n: int = 300) -> dict[str, float]:
     }
 
 
+async def client_parse(url: str, n: int = 300) -> dict[str, float]:
+    """The same, through the bot's own NLU client (retries, breaker, model lookup)."""
+    client = RasaNLUClient(url, timeout=10)
+    latencies: list[float] = []
+    try:
+        for i in range(n):
+            started = time.perf_counter()
+            await client.parse(MESSAGES[i % len(MESSAGES)])
+            latencies.append(time.perf_counter() - started)
+    finally:
+        await client.close()
+    return {
+        "p50": statistics.median(latencies) * 1000,
+        "p99": percentile(latencies, 99) * 1000,
+        "rate": n / sum(latencies),
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citizens", type=int, default=20)
@@ -194,13 +216,22 @@ async def main() -> None:
     server = await asyncio.to_thread(tooling.start_server, tooling.free_port())
     try:
         raw = await raw_parse(server.url)
-        results.append(await one_run("real Rasa", server.url, args.citizens, args.seconds, args.think))
+        via_client = await client_parse(server.url)
+        results.append(
+            await one_run("real Rasa", server.url, args.citizens, args.seconds, args.think)
+        )
     finally:
         server.stop()
 
     print(f"{args.citizens} citizens, {args.seconds:.0f} s, mean think time {args.think} s")
-    print(f"raw Rasa POST /model/parse: p50 {raw['p50']:.1f} ms, p99 {raw['p99']:.1f} ms, "
-          f"{raw['rate']:.0f} req/s sequential")
+    print(
+        f"raw Rasa POST /model/parse: p50 {raw['p50']:.1f} ms, p99 {raw['p99']:.1f} ms, "
+        f"{raw['rate']:.0f} req/s sequential"
+    )
+    print(
+        f"through the bot's NLU client: p50 {via_client['p50']:.1f} ms, "
+        f"p99 {via_client['p99']:.1f} ms"
+    )
     for r in results:
         print(
             f"{r['label']:>10}: {r['messages']} replies, {r['rate']:.1f} msg/s, "

@@ -14,9 +14,10 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import BotCommand, ErrorEvent
+from aiogram.types import BotCommand, BotCommandScopeChat, ErrorEvent
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,6 +26,8 @@ from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.engine import create_engine, session_factory
 from bot.handlers import build_router
+from bot.handlers.case_relay import ChatOrder
+from bot.handlers.staff.desk import CaseDesk
 from bot.middlewares import (
     CitizenLocaleMiddleware,
     CitizenMiddleware,
@@ -35,6 +38,7 @@ from bot.nlu.client import NLUClient, RasaNLUClient
 from bot.services.language import LanguageDetector
 from bot.services.memory import ConversationMemory
 from bot.services.routing import MessageRouter, SafetyNet
+from bot.services.staff import CannedReplies
 from bot.telegram.limits import Limits, RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -72,6 +76,23 @@ def create_bot(settings: Settings, *, limits: Limits | None = None) -> Bot:
     )
 
 
+def scaled_limits(settings: Settings) -> Limits | None:
+    """The outgoing limits, faster by RATE_LIMIT_SCALE (tests with a fast emulator clock)."""
+    scale = settings.rate_limit_scale
+    if scale == 1:
+        return None
+    base = Limits()
+    return Limits(
+        private_burst=base.private_burst,
+        private_rate=base.private_rate * scale,
+        group_burst=base.group_burst,
+        group_rate=base.group_rate * scale,
+        global_burst=base.global_burst,
+        global_rate=base.global_rate * scale,
+        max_retries=base.max_retries,
+    )
+
+
 def create_storage(settings: Settings) -> BaseStorage:
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisStorage
@@ -88,6 +109,8 @@ class Application:
     engine: AsyncEngine
     nlu: NLUClient
     i18n: I18n
+    # The counselors' case desk; None without STAFF_CHAT_ID.
+    desk: CaseDesk | None = None
 
     async def close(self) -> None:
         await self.nlu.close()
@@ -108,6 +131,11 @@ def build_application(settings: Settings, *, nlu: NLUClient | None = None) -> Ap
         threshold=settings.nlu_confidence_threshold,
     )
     i18n = I18n(path=settings.locales_dir, default_locale="ru", domain="messages")
+    desk = (
+        CaseDesk(settings, content, i18n, chat_id=settings.staff_chat_id)
+        if settings.staff_chat_id is not None
+        else None
+    )
     dispatcher = Dispatcher(
         storage=create_storage(settings),
         settings=settings,
@@ -115,14 +143,18 @@ def build_application(settings: Settings, *, nlu: NLUClient | None = None) -> Ap
         routing=routing,
         memory=ConversationMemory(),
         detector=LanguageDetector.from_nlu_data(settings.nlu_data_dir),
+        desk=desk,
+        canned=CannedReplies.load(settings.content_dir / "canned.yml"),
     )
+    # First: it keeps each chat's updates in order, before anything awaits.
+    dispatcher.update.outer_middleware(ChatOrder())
     dispatcher.message.outer_middleware(FloodMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory(engine)))
     dispatcher.update.outer_middleware(CitizenMiddleware())
     dispatcher.update.outer_middleware(CitizenLocaleMiddleware(i18n))
     dispatcher.include_router(build_router())
     dispatcher.errors.register(_on_error)
-    return Application(dispatcher=dispatcher, engine=engine, nlu=nlu_client, i18n=i18n)
+    return Application(dispatcher=dispatcher, engine=engine, nlu=nlu_client, i18n=i18n, desk=desk)
 
 
 async def _on_error(event: ErrorEvent) -> None:
@@ -157,6 +189,25 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
         await bot.set_my_commands(commands, language_code=locale)
 
 
+async def set_staff_commands(bot: Bot, i18n: I18n, settings: Settings) -> None:
+    """The staff group's own command menu, in the staff's language."""
+    if settings.staff_chat_id is None:
+        return
+    with i18n.context(), i18n.use_locale(settings.staff_language):
+        commands = [
+            BotCommand(command="queue", description=_("Cases waiting for a counselor")),
+            BotCommand(command="mycases", description=_("The cases I hold")),
+            BotCommand(command="resources", description=_("Send resource cards (in a case)")),
+            BotCommand(command="canned", description=_("Send a canned reply (in a case)")),
+            BotCommand(command="note", description=_("An internal note (in a case)")),
+            BotCommand(command="staff", description=_("Manage the staff (admins)")),
+        ]
+    with contextlib.suppress(TelegramAPIError):
+        await bot.set_my_commands(
+            commands, scope=BotCommandScopeChat(chat_id=settings.staff_chat_id)
+        )
+
+
 @contextlib.asynccontextmanager
 async def running(
     settings: Settings, *, nlu: NLUClient | None = None
@@ -177,10 +228,17 @@ async def run_polling(
     handled when it comes back.
     """
     async with running(settings, nlu=nlu) as app:
-        bot = create_bot(settings)
+        bot = create_bot(settings, limits=scaled_limits(settings))
         async with bot:
             await set_commands(bot, app.i18n)
             await bot.delete_webhook(drop_pending_updates=False)
+            jobs = None
+            if app.desk is not None:
+                from bot.jobs import CaseJobs
+
+                await set_staff_commands(bot, app.i18n, settings)
+                runner = CaseJobs(bot, session_factory(app.engine), app.desk, settings)
+                jobs = asyncio.create_task(runner.run())
             polling = asyncio.create_task(
                 app.dispatcher.start_polling(
                     bot,
@@ -199,3 +257,8 @@ async def run_polling(
                         await app.dispatcher.stop_polling()
                     await polling
                 raise
+            finally:
+                if jobs is not None:
+                    jobs.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await jobs

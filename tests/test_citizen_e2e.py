@@ -264,3 +264,18 @@ async def test_flood_is_absorbed_within_limits(bot: Harness) -> None:
     assert any("очень быстро" in m.text for m in sent)
     assert len(sent) < 25  # not one answer per flooded message
     assert await count(bot.settings, MessageLog) >= 25  # but every message was routed
+
+
+async def test_logs_carry_no_text_names_or_ids(
+    bot: Harness, caplog: pytest.LogCaptureFixture, nlu: KeywordNLU
+) -> None:
+    caplog.set_level("INFO")
+    await choose(bot, RU_USER, "ru")
+    secret = "секретная фраза про закон"
+    await bot.say(RU_USER, secret)
+    nlu.down = True
+    await bot.say(RU_USER, secret)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "секретная" not in logged
+    assert str(RU_USER) not in logged
+    assert "Ivan" not in logged

@@ -386,6 +386,12 @@ def _terms(where: str, word: str) -> list[_Term]:
     folded = normalize(body).split()
     if not folded:
         raise LexiconError(f"{where}: {word!r} has no letters or digits")
+    if prefix and len(body) > 1 and body[-1].casefold() == body[-2].casefold():
+        raise LexiconError(
+            f"{where}: {word!r}: normalisation folds the doubled letter at the end of a stem, "
+            f"so it would match every word starting with {folded[-1]!r}; write {folded[-1]}* "
+            f"if that is meant, or a longer stem"
+        )
     if prefix and len(folded[-1]) < MIN_PREFIX:
         raise LexiconError(
             f"{where}: {word!r}: a prefix needs at least {MIN_PREFIX} letters after "
