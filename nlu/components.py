@@ -1,16 +1,30 @@
 """Custom Rasa components of the Kenes NLU pipeline (see config.yml).
 
-`KenesTokenizer` feeds the featurizers the text as `bot.nlp.normalize` folds
-it, so training and serving see one spelling of every word whatever the
-citizen typed: Kazakh special letters or not, Cyrillic or Latin, "помогитеее".
-The bot's safety check folds text with the same function.
+- `KenesTokenizer` feeds the featurizers the text as `bot.nlp.normalize` folds
+  it, so training and serving see one spelling of every word whatever the
+  citizen typed: Kazakh special letters or not, Cyrillic or Latin,
+  "помогитеее". The bot's safety check folds text with the same function.
+- `KenesLinearClassifier`: a linear SVM over TF-IDF weighted n-gram counts,
+  with confidences from a softmax whose temperature is fitted by internal
+  cross-validation. It trains in seconds where DIET takes minutes, and was
+  more accurate on our held-out data (see config.yml).
+- `KenesRouteGuard`: routes matter more than intents. It reads the intent
+  routes from content/taxonomy.yml at training time and, when the sensitive
+  intents (escalate, crisis) together are likely enough, picks the most
+  likely sensitive intent, so a message torn between two sensitive intents or
+  between a sensitive and an ordinary one reaches a person.
+
+Measured figures and the choice between classifiers are in config.yml.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -19,14 +33,16 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, vstack  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
 from bot.nlp.normalize import normalize
+from nlu.route_guard import guard
 
 _CHUNK = re.compile(r"\S+")
+TAXONOMY = Path(__file__).resolve().parent.parent / "content" / "taxonomy.yml"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
@@ -54,14 +70,21 @@ class KenesTokenizer(WhitespaceTokenizer):
         return self._apply_token_pattern(tokens)
 
 
+def _softmax(scores: Any, temperature: float) -> Any:
+    scaled = scores * temperature
+    scaled = scaled - scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class KenesLinearClassifier(GraphComponent, IntentClassifier):
-    """TF-IDF weighted n-gram counts and a logistic regression.
+    """A linear SVM over sublinear TF-IDF of the featurizers' sentence counts.
 
-    Rasa's own LogisticRegressionClassifier fits raw counts: long messages
-    dominate and lbfgs needs tens of seconds to converge. Sublinear TF-IDF
-    with unit-length rows trains in seconds and separates the topics better;
-    a larger C gives confidences that a fixed threshold can use.
+    SVM scores are not probabilities; a softmax turns them into confidences a
+    threshold can use. Its temperature ("auto") is the one that best predicts
+    held-out examples in an internal K-fold split of the training data, so the
+    confidences stay meaningful as the data grows.
     """
 
     @classmethod
@@ -71,10 +94,12 @@ class KenesLinearClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
-            "C": 20.0,
-            "max_iter": 1000,
+            "C": 1.0,
             "class_weight": "balanced",
             "sublinear_tf": True,
+            "temperature": "auto",
+            "calibration_folds": 3,
+            "default_temperature": 8.0,
             "random_state": 42,
             "ranking_length": 0,
         }
@@ -84,14 +109,12 @@ class KenesLinearClassifier(GraphComponent, IntentClassifier):
         config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        tfidf: Any = None,
-        clf: Any = None,
+        state: dict[str, Any] | None = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
-        self.tfidf = tfidf
-        self.clf = clf
+        self.state = state or {}
 
     @classmethod
     def create(
@@ -112,39 +135,87 @@ class KenesLinearClassifier(GraphComponent, IntentClassifier):
         width = max((r.shape[1] for r in rows if r is not None), default=0)
         return vstack([r if r is not None else csr_matrix((1, width)) for r in rows]).tocsr()
 
+    def _svm(self) -> Any:
+        from sklearn.svm import LinearSVC  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        return LinearSVC(
+            C=self.config["C"],
+            class_weight=self.config["class_weight"],
+            random_state=self.config["random_state"],
+        )
+
+    @staticmethod
+    def _scores(svm: Any, features: Any) -> Any:
+        scores = svm.decision_function(features)
+        if scores.ndim == 1:  # two classes: one column for the second class
+            scores = np.stack([-scores, scores], axis=1)
+        return scores
+
+    def _fit_temperature(self, features: Any, labels: Any) -> float:
+        """The softmax temperature that best predicts held-out training examples."""
+        from sklearn.model_selection import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            StratifiedKFold,
+        )
+
+        configured = self.config["temperature"]
+        if configured != "auto":
+            return float(configured)
+        folds = int(self.config["calibration_folds"])
+        classes, counts = np.unique(labels, return_counts=True)
+        if len(classes) < 2 or counts.min() < folds:
+            return float(self.config["default_temperature"])
+        scores = np.zeros((len(labels), len(classes)))
+        split = StratifiedKFold(folds, shuffle=True, random_state=self.config["random_state"])
+        for train, test in split.split(features, labels):
+            svm = self._svm().fit(features[train], labels[train])
+            scores[test] = self._scores(svm, features[test])
+        truth = np.searchsorted(classes, labels)
+        best = min(
+            (-np.log(_softmax(scores, t)[np.arange(len(labels)), truth] + 1e-12).mean(), t)
+            for t in (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0)
+        )
+        return float(best[1])
+
     def train(self, training_data: TrainingData) -> Resource:
-        from sklearn.feature_extraction.text import TfidfTransformer  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        from sklearn.feature_extraction.text import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            TfidfTransformer,
+        )
 
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         if not examples:
             return self._resource
-        labels = [e.get(INTENT) for e in examples]
-        self.tfidf = TfidfTransformer(sublinear_tf=self.config["sublinear_tf"])
-        features = self.tfidf.fit_transform(self._features(examples))
-        self.clf = LogisticRegression(
-            C=self.config["C"],
-            max_iter=self.config["max_iter"],
-            class_weight=self.config["class_weight"],
-            random_state=self.config["random_state"],
-        )
-        self.clf.fit(features, labels)
+        labels = np.array([e.get(INTENT) for e in examples])
+        tfidf = TfidfTransformer(sublinear_tf=self.config["sublinear_tf"])
+        features = tfidf.fit_transform(self._features(examples))
+        if len(set(labels)) < 2:
+            self.state = {"tfidf": tfidf, "svm": None, "classes": list(set(labels))}
+        else:
+            temperature = self._fit_temperature(features, labels)
+            svm = self._svm().fit(features, labels)
+            self.state = {"tfidf": tfidf, "svm": svm, "temperature": temperature}
         self.persist()
         return self._resource
 
+    def _probabilities(self, messages: list[Message]) -> tuple[list[str], Any]:
+        svm = self.state["svm"]
+        if svm is None:
+            return list(self.state["classes"]), np.ones((len(messages), 1))
+        features = self.state["tfidf"].transform(self._features(messages))
+        probabilities = _softmax(self._scores(svm, features), self.state["temperature"])
+        return [str(c) for c in svm.classes_], probabilities
+
     def process(self, messages: list[Message]) -> list[Message]:
-        if self.clf is None or not messages:
+        if not self.state or not messages:
             return messages
-        probabilities = self.clf.predict_proba(self.tfidf.transform(self._features(messages)))
+        classes, probabilities = self._probabilities(messages)
         limit = self.config["ranking_length"]
         for message, row in zip(messages, probabilities, strict=True):
-            scored = sorted(
-                ((float(p), str(n)) for n, p in zip(self.clf.classes_, row, strict=True)),
-                reverse=True,
-            )
-            ranking = [{"name": n, "confidence": p} for p, n in scored]
+            scored = sorted(zip(row.tolist(), classes, strict=True), reverse=True)
+            ranking = [{"name": name, "confidence": float(p)} for p, name in scored]
             message.set(INTENT, ranking[0], add_to_output=True)
-            message.set("intent_ranking", ranking[:limit] if limit else ranking, add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY, ranking[:limit] if limit else ranking, add_to_output=True
+            )
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -154,7 +225,7 @@ class KenesLinearClassifier(GraphComponent, IntentClassifier):
         import joblib  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump({"tfidf": self.tfidf, "clf": self.clf}, directory / "linear.joblib")
+            joblib.dump(self.state, directory / "linear.joblib")
 
     @classmethod
     def load(
@@ -169,7 +240,107 @@ class KenesLinearClassifier(GraphComponent, IntentClassifier):
 
         try:
             with model_storage.read_from(resource) as directory:
-                saved = joblib.load(directory / "linear.joblib")
+                state = joblib.load(directory / "linear.joblib")
         except (ValueError, FileNotFoundError):
             return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, saved["tfidf"], saved["clf"])
+        return cls(config, model_storage, resource, state)
+
+
+def taxonomy_routes(path: Path = TAXONOMY) -> dict[str, str]:
+    """intent -> route, from the taxonomy (read with PyYAML, which Rasa depends on)."""
+    import yaml
+
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(i["name"]): str(i["route"]) for i in raw.get("intents") or () if "name" in i}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class KenesRouteGuard(GraphComponent, IntentClassifier):
+    """Prefer a sensitive route when the sensitive intents together are likely enough.
+
+    The rule is `nlu.route_guard.guard`. The ranking is left as the
+    classifier made it; `route_scores` in the parse result shows the summed
+    confidences. Must come after the intent classifier and before the
+    FallbackClassifier.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"threshold": 0.3, "crisis_threshold": 0.3, "taxonomy": str(TAXONOMY)}
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        routes: dict[str, str] | None = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.routes = routes or {}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KenesRouteGuard:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        # The routes are stored in the model: serving needs no taxonomy file.
+        self.routes = taxonomy_routes(Path(self.config["taxonomy"]))
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / "routes.json").write_text(json.dumps(self.routes), encoding="utf-8")
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> KenesRouteGuard:
+        try:
+            with model_storage.read_from(resource) as directory:
+                routes = json.loads((directory / "routes.json").read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, routes)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._guard(message)
+        return messages
+
+    def _guard(self, message: Message) -> None:
+        ranking: list[dict[str, Any]] = message.get(INTENT_RANKING_KEY) or []
+        intent: dict[str, Any] | None = message.get(INTENT)
+        if not ranking or not intent or not self.routes:
+            return
+        decision = guard(
+            str(intent["name"]),
+            [(str(r["name"]), float(r["confidence"])) for r in ranking],
+            self.routes,
+            threshold=self.config["threshold"],
+            crisis_threshold=self.config["crisis_threshold"],
+        )
+        message.set(
+            "route_scores",
+            {"sensitive": round(decision.sensitive, 4), "crisis": round(decision.crisis, 4)},
+            add_to_output=True,
+        )
+        if decision.changed:
+            message.set(
+                INTENT,
+                {"name": decision.intent, "confidence": decision.confidence},
+                add_to_output=True,
+            )

@@ -235,25 +235,30 @@ def test_unverified_facts_and_contacts_are_warnings(tree: Path) -> None:
     assert any("unverified fact 'law of 2011'" in w for w in warnings)
 
 
-def test_safety_lexicons(tree: Path) -> None:
+def test_safety_lexicons_in_either_layout(tree: Path) -> None:
     folder = tree / "content" / "safety"
     folder.mkdir()
     (folder / "base.yml").write_text(
-        "situations:\n"
-        "  - id: doubts\n    route: escalate\n    intent: personal_doubts\n"
-        "    patterns: [запутался]\n"
+        "situation: doubts\nroute: escalate\nintent: personal_doubts\npatterns: [запутался]\n"
     )
     assert _errors(validate(tree)) == []
     (folder / "more.yml").write_text(
         "situations:\n"
         "  - id: doubts\n    route: panic\n    intent: personal_doubts\n    patterns: [x]\n"
-        "  - id: other\n    route: crisis\n    intent: no_such_intent\n    patterns: []\n"
+        "  - id: other\n    route: crisis\n    intent: no_such_intent\n    patterns: 7\n"
+        "  - id: third\n    route: crisis\n    intent: personal_doubts\n"
     )
-    errors = _errors(validate(tree))
-    assert "content/safety/more.yml:2: situation id 'doubts' repeats" in errors[0]
-    assert errors[1] == "content/safety/more.yml:3: unknown route 'panic'"
-    assert errors[2] == "content/safety/more.yml:8: unknown intent 'no_such_intent'"
-    assert errors[3] == "content/safety/more.yml:9: patterns must be a non-empty list of strings"
+    report = validate(tree)
+    assert _errors(report) == [
+        "content/safety/more.yml:2: situation 'doubts' repeats content/safety/base.yml:1",
+        "content/safety/more.yml:3: unknown route 'panic'",
+        "content/safety/more.yml:8: unknown intent 'no_such_intent'",
+        "content/safety/more.yml:9: patterns must be a list of strings",
+        "content/safety/more.yml:10: a situation needs patterns or phrases",
+    ]
+    assert [i.message for i in report.warnings if "differs" in i.message] == [
+        "route crisis differs from the taxonomy's escalate for personal_doubts"
+    ]
 
 
 def test_broken_yaml_is_reported_with_its_line(tree: Path) -> None:

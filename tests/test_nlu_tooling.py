@@ -22,6 +22,7 @@ from bot.nlp.normalize import normalize
 from bot.nlu import tooling
 from bot.nlu.data import Example, plain_text, read_examples
 from bot.nlu.tooling import Project
+from nlu.route_guard import guard
 
 REPO = tooling.REPO_ROOT
 
@@ -275,6 +276,55 @@ def test_report_files_are_written(tmp_path: Path) -> None:
     assert written[2].read_bytes().startswith(b"\x89PNG")
 
 
+# --- the route guard ------------------------------------------------------------------------
+
+ROUTES = {
+    "theology_question": "faq",
+    "greet": "service",
+    "personal_doubts": "escalate",
+    "relative_in_group": "escalate",
+    "crisis_self_harm": "crisis",
+    "crisis_abuse": "crisis",
+}
+
+
+def _guard(ranking: list[tuple[str, float]]) -> tuple[str, float, bool]:
+    decision = guard(ranking[0][0], ranking, ROUTES, threshold=0.3, crisis_threshold=0.3)
+    return decision.intent, round(decision.confidence, 3), decision.changed
+
+
+def test_guard_leaves_a_clear_ordinary_question_alone() -> None:
+    ranking = [("theology_question", 0.8), ("personal_doubts", 0.15), ("greet", 0.05)]
+    assert _guard(ranking) == ("theology_question", 0.8, False)
+
+
+def test_guard_prefers_a_person_when_sensitive_intents_together_are_likely() -> None:
+    ranking = [
+        ("theology_question", 0.5),
+        ("personal_doubts", 0.2),
+        ("relative_in_group", 0.15),
+        ("greet", 0.15),
+    ]
+    assert _guard(ranking) == ("personal_doubts", 0.35, True)
+
+
+def test_guard_reports_the_route_confidence_of_a_split_sensitive_message() -> None:
+    ranking = [
+        ("personal_doubts", 0.3),
+        ("theology_question", 0.25),
+        ("relative_in_group", 0.25),
+        ("greet", 0.2),
+    ]
+    assert _guard(ranking) == ("personal_doubts", 0.55, True)
+
+
+def test_guard_raises_escalate_to_crisis_but_never_lowers_a_crisis() -> None:
+    raised = [("personal_doubts", 0.4), ("crisis_self_harm", 0.2), ("crisis_abuse", 0.15)]
+    assert _guard(raised) == ("crisis_self_harm", 0.75, True)
+    crisis = [("crisis_abuse", 0.35), ("personal_doubts", 0.3), ("relative_in_group", 0.3)]
+    assert _guard(crisis) == ("crisis_abuse", 0.95, True)
+
+
 # --- the real thing ------------------------------------------------------------------------
 
 _REAL = Project()
@@ -329,5 +379,51 @@ def test_a_tiny_model_trains_and_serves(tmp_path: Path) -> None:
         with urllib.request.urlopen(request, timeout=10) as resp:
             parsed = json.load(resp)
         assert parsed["intent"]["name"] == "crisis_self_harm"
+        assert parsed["route_scores"]["crisis"] > 0.5
         process = server.process
     assert process.poll() is not None
+
+
+@pytest.mark.rasa
+@needs_rasa
+def test_evaluate_trains_and_predicts_in_one_rasa_process(tmp_path: Path) -> None:
+    project = Project(root=_tiny_checkout(tmp_path / "repo"), cache=tmp_path / "cache")
+    project.cache.mkdir()
+    project.venv.symlink_to(_REAL.venv)
+    scores = ev.evaluate(project, threshold=0.3, folds=2)
+    assert scores.examples == 11
+    assert scores.folds == 2
+    assert scores.accuracy > 0.5
+    assert set(scores.accuracy_by_lang) == {"ru"}
+
+
+def test_compare_checks_a_ref_out_into_a_temporary_worktree(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = _tree(tmp_path / "repo")
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "first")
+    (repo / "config.yml").write_text("changed\n")
+    with ev.worktree(repo, "HEAD") as tree:
+        assert (tree / "config.yml").read_text() == "recipe: default.v1\n"
+        assert tooling.model_hash(tree) != tooling.model_hash(repo)
+    assert not tree.exists()
+    listed = subprocess.run(
+        ["git", "worktree", "list"], cwd=repo, check=True, capture_output=True, text=True
+    )
+    assert len(listed.stdout.splitlines()) == 1
+    with pytest.raises(tooling.ToolingError), ev.worktree(repo, "no-such-ref"):
+        pass

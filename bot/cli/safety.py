@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import yaml
 
 from bot.config import PROJECT_ROOT, Settings
@@ -117,10 +118,11 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    return asyncio.run(_evaluate(args))
+    return asyncio.run(evaluate_command(args))
 
 
-async def _evaluate(args: argparse.Namespace) -> int:
+async def evaluate_command(args: argparse.Namespace) -> int:
+    """`safety evaluate`: print the report; 0 when every target is met, 1 if not, 2 without NLU."""
     settings = Settings()
     lexicons = args.lexicons or settings.content_dir / "safety"
     safety = SafetyCheck.from_directory(lexicons)
@@ -204,7 +206,9 @@ def evaluate_offline(safety: SafetyCheck, cases: Sequence[SafetyCase]) -> list[O
         best: SafetyVerdict | None = None
         for number, text in enumerate(case.messages):
             verdict = safety.check(text, case.messages[:number])
-            if verdict is not None and (best is None or verdict.route.severity > best.route.severity):
+            if verdict is not None and (
+                best is None or verdict.route.severity > best.route.severity
+            ):
                 best = verdict
         outcomes.append(Outcome(case, best.route if best else None, best))
     return outcomes
@@ -217,25 +221,46 @@ async def _nlu_routes(
     from bot.content.taxonomy import FALLBACK_INTENT, Taxonomy
     from bot.nlu.client import NLUUnavailable, RasaNLUClient
 
+    if not await _reachable(url):
+        return None
     taxonomy = Taxonomy.load(settings.content_dir / "taxonomy.yml")
     client = RasaNLUClient(url, timeout=max(settings.nlu_timeout, 10.0), retries=2)
     gate = asyncio.Semaphore(CONCURRENCY)
     texts = sorted({m for case in cases for m in case.messages})
+    results: dict[str, tuple[Route, str | None]] = {}
+    failed = False
 
-    async def one(text: str) -> tuple[Route, str | None]:
-        async with gate:
-            parse = await client.parse(text)
+    async def one(text: str) -> None:
+        nonlocal failed
+        if failed:
+            return
+        try:
+            async with gate:
+                parse = await client.parse(text)
+        except NLUUnavailable:
+            failed = True  # the server went away during the run
+            return
         if parse.intent == FALLBACK_INTENT or parse.confidence < settings.nlu_confidence_threshold:
-            return Route.FALLBACK, parse.intent
-        return taxonomy.route_of(parse.intent), parse.intent
+            results[text] = (Route.FALLBACK, parse.intent)
+        else:
+            results[text] = (taxonomy.route_of(parse.intent), parse.intent)
 
     try:
-        results = await asyncio.gather(*(one(t) for t in texts))
-    except NLUUnavailable:
-        return None
+        await asyncio.gather(*(one(text) for text in texts))
     finally:
         await client.close()
-    return dict(zip(texts, results, strict=True))
+    return None if failed else results
+
+
+async def _reachable(url: str) -> bool:
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+            http.get(f"{url.rstrip('/')}/status") as resp,
+        ):
+            return resp.status == 200
+    except (TimeoutError, aiohttp.ClientError):
+        return False
 
 
 def format_report(report: Report, data: Path, lexicons: Path) -> str:
@@ -244,7 +269,8 @@ def format_report(report: Report, data: Path, lexicons: Path) -> str:
     groups = [*LANGUAGES, "all"]
     lines = [f"Safety evaluation: test set {_shown(data)}, lexicons {_shown(lexicons)}", ""]
     counts = ", ".join(
-        f"{lang}: {_count(outcomes, lang, True)} dangerous, {_count(outcomes, lang, False)} ordinary"
+        f"{lang}: {_count(outcomes, lang, dangerous=True)} dangerous, "
+        f"{_count(outcomes, lang, dangerous=False)} ordinary"
         for lang in LANGUAGES
     )
     lines += [f"Cases ({counts})", ""]
@@ -295,7 +321,7 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _count(outcomes: Sequence[Outcome], lang: str, dangerous: bool) -> int:
+def _count(outcomes: Sequence[Outcome], lang: str, *, dangerous: bool) -> int:
     return sum(o.case.lang == lang and (o.case.expected is not None) is dangerous for o in outcomes)
 
 

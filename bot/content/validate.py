@@ -35,6 +35,8 @@ NEAR_DUPLICATE_JACCARD = 0.9
 # Intents whose answers carry the most weight need the most examples.
 MIN_EXAMPLES = {Route.FAQ: 40, Route.ESCALATE: 40, Route.CRISIS: 40}
 MIN_EXAMPLES_OTHER = 20
+# Intents the bot answers with its own interface strings (locales/), not domain.yml.
+ANSWERED_BY_THE_BOT = frozenset({"change_language"})
 # Telegram's HTML parse mode: the only tags it accepts.
 TELEGRAM_TAGS = frozenset(
     {
@@ -375,6 +377,8 @@ def _check_answers(
     for intent in taxonomy.values():
         name = f"utter_{intent.name}"
         variants = by_name.get(name)
+        if variants is None and intent.name in ANSWERED_BY_THE_BOT:
+            continue
         if variants is None:
             report.error(where, f"{intent.name} ({intent.route.value}) has no answer {name}")
             continue
@@ -541,34 +545,49 @@ def _check_menu(taxonomy: dict[str, _Intent], menu: Located | None, report: Repo
 
 
 def _check_safety(taxonomy: dict[str, _Intent], folder: Path, report: Report) -> None:
-    """Safety lexicons: they parse, and each situation names a real intent and route."""
+    """Safety lexicons parse, and each situation names a real intent and route.
+
+    A file holds one situation (top-level `situation`, `route`, `intent`) or
+    a `situations:` list of them. The safety check's own loader then reads
+    the folder as the bot will, with its stricter rules.
+    """
     if not folder.is_dir():
         return
     seen: dict[str, str] = {}
-    for path in sorted(folder.glob("*.y*ml")):
+    errors_before = len(report.errors)
+    files = sorted(folder.glob("*.yml"))
+    for path in files:
         root = _load(path, report)
-        situations = root.get("situations") if root is not None else None
-        if situations is None:
-            if root is not None:
-                report.error(path, "a safety lexicon needs a `situations:` list")
+        if root is None:
             continue
-        for situation in situations.elements():
-            _check_situation(taxonomy, situation, seen, report)
-            report.checked["safety situations"] += 1
+        situations = root.get("situations")
+        if situations is not None:
+            for situation in situations.elements():
+                _check_situation(taxonomy, situation, "id", seen, report)
+        elif root.get("situation") is not None:
+            _check_situation(taxonomy, root, "situation", seen, report)
+        else:
+            report.error(path, "a safety lexicon needs `situation`, `route` and `intent`")
+    if files and len(report.errors) == errors_before:
+        _load_safety_check(folder, taxonomy, report)
 
 
 def _check_situation(
-    taxonomy: dict[str, _Intent], situation: Located, seen: dict[str, str], report: Report
+    taxonomy: dict[str, _Intent],
+    situation: Located,
+    id_key: str,
+    seen: dict[str, str],
+    report: Report,
 ) -> None:
+    report.checked["safety situations"] += 1
     where = situation.where
-    ident, route, intent = (situation.get(k) for k in ("id", "route", "intent"))
-    patterns = situation.get("patterns")
-    if ident is None or route is None or intent is None or patterns is None:
-        report.error(where, "a situation needs id, route, intent and patterns")
+    ident, route, intent = (situation.get(k) for k in (id_key, "route", "intent"))
+    if ident is None or route is None or intent is None:
+        report.error(where, f"a situation needs {id_key}, route and intent")
         return
     if str(ident.value) in seen:
-        report.error(ident.where, f"situation id {ident.value!r} repeats {seen[str(ident.value)]}")
-    seen[str(ident.value)] = where
+        report.error(ident.where, f"situation {ident.value!r} repeats {seen[str(ident.value)]}")
+    seen[str(ident.value)] = ident.where
     try:
         route_value = Route(str(route.value))
     except ValueError:
@@ -583,9 +602,26 @@ def _check_situation(
             f"route {route_value.value} differs from the taxonomy's {spec.route.value} "
             f"for {spec.name}",
         )
-    texts = patterns.value
-    if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
-        report.error(patterns.where, "patterns must be a non-empty list of strings")
+    for key in ("patterns", "phrases"):
+        node = situation.get(key)
+        texts = node.value if node is not None else []
+        if node is not None and (
+            not isinstance(texts, list) or not all(isinstance(t, str) for t in texts)
+        ):
+            report.error(node.where, f"{key} must be a list of strings")
+    if situation.get("patterns") is None and situation.get("phrases") is None:
+        report.error(where, "a situation needs patterns or phrases")
+
+
+def _load_safety_check(folder: Path, taxonomy: dict[str, _Intent], report: Report) -> None:
+    try:
+        from bot.services.safety import LexiconError, SafetyCheck
+    except ImportError:  # the safety check is optional for this validator
+        return
+    try:
+        SafetyCheck.from_directory(folder, intents=set(taxonomy))
+    except LexiconError as exc:
+        report.error(folder, str(exc))
 
 
 def _warn_unverified_resources(resources: Located | None, report: Report) -> None:

@@ -12,14 +12,16 @@ chat's updates in Telegram's order, so relayed messages never swap places.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
-from aiogram.types import Chat, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
@@ -32,6 +34,7 @@ from bot.services.memory import ConversationMemory
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter
 from bot.ui import texts
+from bot.ui.callbacks import CaseRating
 
 router = Handlers(name="case_relay")
 
@@ -91,6 +94,27 @@ async def edited_to_counselor(
     await desk.edit_in(bot, session, case, message)
 
 
+@router.callback_query(CaseRating.filter())
+async def rated(
+    query: CallbackQuery,
+    callback_data: CaseRating,
+    session: AsyncSession,
+    citizen: Citizen | None = None,
+) -> None:
+    """The citizen's 1-5 rating of a closed case; only their own case counts."""
+    if citizen is None or not await CaseService(session).rate(
+        citizen, callback_data.case, callback_data.score
+    ):
+        await query.answer(texts.stale_button())
+        return
+    await query.answer(texts.rating_thanks())
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_text(
+                texts.rating_prompt() + "\n" + "⭐" * callback_data.score, reply_markup=None
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class Handoff:
     """What opening a case needs, for code that is not a handler (`send_outcome`)."""
@@ -141,7 +165,7 @@ class HandoffMiddleware(BaseMiddleware):
 
 
 class ChatOrder(BaseMiddleware):
-    """Handles the updates of one chat one at a time, in the order they came.
+    """Handles the messages of one chat one at a time, in the order they came.
 
     aiogram handles each update in its own task, so two quick messages (or the
     backlog fetched after a restart) could otherwise reach the topic swapped.
@@ -161,7 +185,12 @@ class ChatOrder(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         chat: Chat | None = data.get("event_chat")
-        if chat is None:
+        # Messages only: a button press is answered at once, not queued behind
+        # a reply that waits for the chat's rate limit.
+        ordered = isinstance(event, Update) and (
+            event.message is not None or event.edited_message is not None
+        )
+        if chat is None or not ordered:
             return await handler(event, data)
         user: User | None = data.get("event_from_user")
         key = (

@@ -136,8 +136,10 @@ def _transliterate(word: str) -> str:
                 i += len(latin)
                 break
         else:
-            if ch == "y" and out and out[-1] in _VOWELS:
-                out.append("и")  # "kayda", "moy": y after a vowel is й, folded to и
+            if ch == "y" and out and out[-1] in _VOWELS and out[-1] != "у":
+                # "kayda", "moy": y after a vowel is й (folded to и); but after u
+                # it is Kazakh ы ("bauyr", "suyq").
+                out.append("и")
             elif ch == "'":
                 pass
             else:

@@ -47,7 +47,15 @@ MODEL_SUFFIX = ".tar.gz"
 # Models kept in the clone's models/ besides the current one: enough to go back.
 KEEP_MODELS = 3
 # Paths (relative to the repository root) whose content decides the model.
-MODEL_INPUTS = ("config.yml", "domain.yml", "nlu_data", "nlu", "bot/nlp/normalize.py")
+# The taxonomy is one: KenesRouteGuard stores the intents' routes in the model.
+MODEL_INPUTS = (
+    "config.yml",
+    "domain.yml",
+    "nlu_data",
+    "nlu",
+    "bot/nlp/normalize.py",
+    "content/taxonomy.yml",
+)
 PROBE_TEXT = "сәлеметсіз бе"
 
 Log = Callable[[str], None]
@@ -292,7 +300,8 @@ def ensure_model(
         if found is not None:
             return found
     name = project.model_name
-    lock = project.cached_models_dir / f".{name}.lock"
+    # One lock for all training: concurrent runs wait instead of training twice.
+    lock = project.cached_models_dir / ".train.lock"
     with file_lock(lock, log, "training the same model"):
         if not force:
             found = _reuse_model(project)

@@ -9,13 +9,18 @@ route and intent the situation has, and lists:
 - `phrases`: words that must occur one after another ("лучше бы я умер");
 - `exclude`: phrases whose words this file's patterns and phrases ignore
   ("умираю со смеху"), so that a benign idiom does not count, while a
-  dangerous sentence next to it still does.
+  dangerous sentence next to it still does;
+- `unless`: phrases that cancel a match when they occur within a few words
+  of it ("іссапар*": a business trip to Iraq is not a journey to war), while
+  a match farther away in the same message still counts.
 
 A word ending in `*` is a prefix, so one stem covers Kazakh and Russian case
-endings; `a|b` means either word. Entries are folded with the same
-`normalize()` as the NLU's input, so an entry written once in ordinary
-spelling matches Cyrillic without the special letters, Latin letters and
-misspellings alike.
+endings; `a|b` means either word; `@name` stands for a list of words defined
+once under `words:` (places, verbs of leaving, relatives...). Entries are
+folded with the same `normalize()` as the NLU's input, so an entry written
+once in ordinary spelling matches Cyrillic without the special letters, Latin
+letters and misspellings alike. When several entries match, the most serious
+route wins, then the entry with more words (the more specific one).
 
 A danger signal may be spread over several short messages ("he bought a
 ticket" ... "to Syria" ... "tomorrow"), so the citizen's previous messages are
@@ -28,7 +33,7 @@ message is never logged here.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,13 +44,30 @@ from bot.nlp.normalize import normalize
 from bot.services.routes import Route
 
 MIN_PREFIX = 3
+# A stem ending in a doubled letter folds to a shorter one; below this it is too broad.
+MIN_DOUBLED_STEM = 5
 MAX_WINDOW = 30
 DEFAULT_WINDOW = 8
 # How many earlier messages are matched together with the current one; the
 # caller decides how old they may be.
 CONTEXT_MESSAGES = 4
+# Earlier words kept beyond the largest window, for exclusions across the cut.
+CONTEXT_MARGIN = 10
+# An `unless` phrase cancels a match only this close to it (in words).
+UNLESS_DISTANCE = 4
 _ROUTES = {Route.CRISIS, Route.ESCALATE}
-_KEYS = {"situation", "route", "intent", "description", "patterns", "phrases", "exclude", "window"}
+_KEYS = {
+    "situation",
+    "route",
+    "intent",
+    "description",
+    "window",
+    "words",
+    "patterns",
+    "phrases",
+    "exclude",
+    "unless",
+}
 
 
 class LexiconError(ValueError):
@@ -89,6 +111,14 @@ class _Situation:
     order: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Guards:
+    """What a situation's `exclude` and `unless` entries found in one text."""
+
+    masked: frozenset[int]  # positions the situation's entries ignore
+    cancelling: tuple[int, ...]  # positions that cancel a match close to them
+
+
 class SafetyCheck:
     """Matches messages against the compiled lexicons."""
 
@@ -97,11 +127,11 @@ class SafetyCheck:
         situations: Sequence[_Situation],
         entries: Sequence[_Entry],
         excludes: Sequence[_Entry],
+        unless: Sequence[_Entry],
         terms: Sequence[_Term],
     ) -> None:
         self._situations = tuple(situations)
         self._entries = tuple(entries)
-        self._excludes = tuple(excludes)
         self._exact: dict[str, list[int]] = {}
         self._prefix: dict[str, list[int]] = {}
         for term_id, term in enumerate(terms):
@@ -117,13 +147,16 @@ class SafetyCheck:
         for index, entry in enumerate(self._entries):
             for term_id in entry.slots[_anchor_slot(entry, terms)]:
                 self._by_anchor.setdefault(term_id, []).append(index)
-        self._excludes_by_situation: dict[int, list[_Entry]] = {}
-        for entry in self._excludes:
-            self._excludes_by_situation.setdefault(entry.situation, []).append(entry)
+        self._excludes: dict[int, list[_Entry]] = {}
+        for entry in excludes:
+            self._excludes.setdefault(entry.situation, []).append(entry)
+        self._unless: dict[int, list[_Entry]] = {}
+        for entry in unless:
+            self._unless.setdefault(entry.situation, []).append(entry)
 
     @classmethod
     def from_directory(cls, directory: Path, intents: Collection[str] | None = None) -> SafetyCheck:
-        """Load every `*.yml` lexicon in `directory`; `intents`, when given, are the known intents."""
+        """Load every `*.yml` lexicon in `directory`; `intents`: the known intents, if given."""
         files = sorted(Path(directory).glob("*.yml"))
         if not files:
             raise LexiconError(f"{directory}: no *.yml safety lexicons")
@@ -142,6 +175,9 @@ class SafetyCheck:
         best = self._best(tokens, boundary=0)
         across = False
         earlier = [tok for t in recent[-CONTEXT_MESSAGES:] for tok in normalize(t).split()]
+        # A match must reach the current message and fits in a window, so older words
+        # cannot take part (a margin keeps exclusions that straddle the cut).
+        earlier = earlier[-(MAX_WINDOW + CONTEXT_MARGIN) :]
         if earlier and tokens:
             joined = self._best(earlier + tokens, boundary=len(earlier))
             if joined is not None and (best is None or self._key(joined) > self._key(best)):
@@ -166,15 +202,15 @@ class SafetyCheck:
         for term_id in positions:
             candidates.update(self._by_anchor.get(term_id, ()))
         best: _Entry | None = None
-        masks: dict[int, frozenset[int]] = {}
+        guards: dict[int, _Guards] = {}
         for index in sorted(candidates):
             entry = self._entries[index]
             if best is not None and self._key(entry) <= self._key(best):
                 continue
-            mask = masks.get(entry.situation)
-            if mask is None:
-                mask = masks[entry.situation] = self._mask(entry.situation, positions)
-            if _matches(entry, positions, mask, boundary):
+            found = guards.get(entry.situation)
+            if found is None:
+                found = guards[entry.situation] = self._guards(entry.situation, positions)
+            if _matches(entry, positions, found, boundary):
                 best = entry
         return best
 
@@ -195,17 +231,24 @@ class SafetyCheck:
                     spots.append(pos)
         return positions
 
-    def _mask(self, situation: int, positions: dict[int, list[int]]) -> frozenset[int]:
-        masked: set[int] = set()
-        for entry in self._excludes_by_situation.get(situation, ()):
-            for start in _slot_positions(entry.slots[0], positions):
-                span = range(start, start + len(entry.slots))
-                if all(
-                    p in _slot_positions(slot, positions)
-                    for p, slot in zip(span, entry.slots, strict=True)
-                ):
-                    masked.update(span)
-        return frozenset(masked)
+    def _guards(self, situation: int, positions: dict[int, list[int]]) -> _Guards:
+        masked = _occurrences(self._excludes.get(situation, ()), positions)
+        cancelling = _occurrences(self._unless.get(situation, ()), positions)
+        return _Guards(frozenset(masked), tuple(sorted(cancelling)))
+
+
+def _occurrences(phrases: Iterable[_Entry], positions: dict[int, list[int]]) -> set[int]:
+    """The positions covered by occurrences of `phrases` (consecutive words)."""
+    covered: set[int] = set()
+    for entry in phrases:
+        for start in _slot_positions(entry.slots[0], positions):
+            span = range(start, start + len(entry.slots))
+            if all(
+                p in _slot_positions(slot, positions)
+                for p, slot in zip(span, entry.slots, strict=True)
+            ):
+                covered.update(span)
+    return covered
 
 
 def _anchor_slot(entry: _Entry, terms: Sequence[_Term]) -> int:
@@ -225,28 +268,40 @@ def _slot_positions(slot: tuple[int, ...], positions: dict[int, list[int]]) -> l
 
 
 def _matches(
-    entry: _Entry, positions: dict[int, list[int]], mask: frozenset[int], boundary: int
+    entry: _Entry,
+    positions: dict[int, list[int]],
+    guards: _Guards,
+    boundary: int,
 ) -> bool:
-    slots = [[p for p in _slot_positions(s, positions) if p not in mask] for s in entry.slots]
+    """Whether `entry` matches outside `guards.masked`, reaching `boundary`, not cancelled."""
+    slots = [
+        [p for p in _slot_positions(s, positions) if p not in guards.masked] for s in entry.slots
+    ]
     if not all(slots):
         return False
+
+    def accept(low: int, high: int) -> bool:
+        return high >= boundary and not any(
+            low - UNLESS_DISTANCE <= p <= high + UNLESS_DISTANCE for p in guards.cancelling
+        )
+
     if entry.ordered:
         following = [set(s) for s in slots]
         return any(
-            start + len(slots) - 1 >= boundary
-            and all(start + i in following[i] for i in range(1, len(slots)))
+            all(start + i in following[i] for i in range(1, len(slots)))
+            and accept(start, start + len(slots) - 1)
             for start in slots[0]
         )
-    return _within_window(slots, entry.window, boundary)
+    return _within_window(slots, entry.window, accept)
 
 
-def _within_window(slots: list[list[int]], window: int, boundary: int) -> bool:
-    """Whether distinct positions, one per slot, fit in `window` words and reach `boundary`."""
+def _within_window(slots: list[list[int]], window: int, accept: Callable[[int, int], bool]) -> bool:
+    """Whether distinct positions, one per slot, fit in `window` words and are accepted."""
     order = sorted(range(len(slots)), key=lambda i: len(slots[i]))
 
     def search(depth: int, used: tuple[int, ...], low: int, high: int) -> bool:
         if depth == len(order):
-            return high >= boundary
+            return accept(low, high)
         for p in slots[order[depth]]:
             if p in used:
                 continue
@@ -266,11 +321,15 @@ class _Builder:
         self._situations: list[_Situation] = []
         self._entries: list[_Entry] = []
         self._excludes: list[_Entry] = []
+        self._unless: list[_Entry] = []
         self._terms: list[_Term] = []
         self._term_ids: dict[_Term, int] = {}
+        self._groups: dict[str, list[str]] = {}
 
     def build(self) -> SafetyCheck:
-        return SafetyCheck(self._situations, self._entries, self._excludes, self._terms)
+        return SafetyCheck(
+            self._situations, self._entries, self._excludes, self._unless, self._terms
+        )
 
     def add_file(self, path: Path) -> None:
         name = path.name
@@ -286,10 +345,11 @@ class _Builder:
                 f"{name}: unknown key(s) {', '.join(map(str, unknown))}; "
                 f"allowed: {', '.join(sorted(_KEYS))}"
             )
-        situation = self._situation(name, raw)
         window = raw.get("window", DEFAULT_WINDOW)
         if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= MAX_WINDOW:
             raise LexiconError(f"{name}: window must be a whole number from 1 to {MAX_WINDOW}")
+        situation = self._situation(name, raw)
+        self._groups = _word_groups(name, raw.get("words"))
         index = len(self._situations)
         self._situations.append(situation)
         if not raw.get("patterns") and not raw.get("phrases"):
@@ -298,6 +358,7 @@ class _Builder:
             ("patterns", False, self._entries),
             ("phrases", True, self._entries),
             ("exclude", True, self._excludes),
+            ("unless", True, self._unless),
         ):
             seen: set[tuple[tuple[int, ...], ...]] = set()
             for number, item in enumerate(_entries(name, raw, key)):
@@ -336,7 +397,7 @@ class _Builder:
     def _compile(self, where: str, item: str) -> tuple[tuple[int, ...], ...]:
         slots: list[tuple[int, ...]] = []
         for word in item.split():
-            alternatives = [_terms(where, alt) for alt in word.split("|")]
+            alternatives = [_terms(where, alt) for alt in self._expand(where, word)]
             if len(alternatives) == 1:
                 # A hyphenated word ("өз-өзіне") folds to several words: keep them as several.
                 slots.extend((self._term_id(t),) for t in alternatives[0])
@@ -346,12 +407,54 @@ class _Builder:
             slots.append(tuple(dict.fromkeys(self._term_id(alt[0]) for alt in alternatives)))
         return tuple(slots)
 
+    def _expand(self, where: str, word: str) -> list[str]:
+        """The alternatives of `word`, with `@name` replaced by the words of that group."""
+        out: list[str] = []
+        for alt in word.split("|"):
+            if alt.startswith("@"):
+                group = self._groups.get(alt[1:])
+                if group is None:
+                    known = ", ".join(sorted(self._groups)) or "none"
+                    raise LexiconError(f"{where}: unknown word group {alt!r} (defined: {known})")
+                out.extend(group)
+            else:
+                out.append(alt)
+        return out
+
     def _term_id(self, term: _Term) -> int:
         term_id = self._term_ids.get(term)
         if term_id is None:
             term_id = self._term_ids[term] = len(self._terms)
             self._terms.append(term)
         return term_id
+
+
+def _word_groups(name: str, raw: object) -> dict[str, list[str]]:
+    """`words:` - named lists of alternative words, each a list or a `a|b|c` text."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise LexiconError(f"{name}: `words` must map group names to lists of words")
+    groups: dict[str, list[str]] = {}
+    for group, items in raw.items():
+        where = f"{name}: words.{group}"
+        if not isinstance(group, str) or not group.isidentifier():
+            raise LexiconError(f"{where}: a group name is letters, digits and _ only")
+        texts = items if isinstance(items, list) else [items]
+        words: list[str] = []
+        for item in texts:
+            if not isinstance(item, str) or not item.strip():
+                raise LexiconError(f"{where}: expected words, not {item!r}")
+            for word in item.replace("|", " ").split():
+                if word.startswith("@"):
+                    raise LexiconError(f"{where}: {word!r}: a group cannot use another group")
+                if len(_terms(where, word)) != 1:
+                    raise LexiconError(f"{where}: {word!r} folds to several words; split it")
+                words.append(word)
+        if not words:
+            raise LexiconError(f"{where}: empty")
+        groups[group] = words
+    return groups
 
 
 def _entries(name: str, raw: dict[str, Any], key: str) -> Iterable[str]:
@@ -386,7 +489,9 @@ def _terms(where: str, word: str) -> list[_Term]:
     folded = normalize(body).split()
     if not folded:
         raise LexiconError(f"{where}: {word!r} has no letters or digits")
-    if prefix and len(body) > 1 and body[-1].casefold() == body[-2].casefold():
+    # normalize() folds doubled letters, so "перее*" would become "пере*": too broad.
+    doubled = len(body) > 1 and body[-1].casefold() == body[-2].casefold()
+    if prefix and doubled and len(folded[-1]) < MIN_DOUBLED_STEM:
         raise LexiconError(
             f"{where}: {word!r}: normalisation folds the doubled letter at the end of a stem, "
             f"so it would match every word starting with {folded[-1]!r}; write {folded[-1]}* "

@@ -515,6 +515,10 @@ def rating_keyboard(case_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def stale_button() -> str:
+    return _("This button is no longer active. Please open /menu.")
+
+
 def rating_thanks() -> str:
     return _("Thank you for your rating!")
 

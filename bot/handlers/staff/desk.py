@@ -294,8 +294,6 @@ class CaseDesk:
         self, bot: Bot, session: AsyncSession, case: Case, *, crisis: bool
     ) -> None:
         logger.info("case %s raised to %s", case.id, Priority(case.priority).label)
-        await self.rename_topic(bot, case)
-        await self.refresh_card(bot, session, case)
         with self.staff_voice():
             note = (
                 texts.crisis_note(raised=True)
@@ -303,6 +301,8 @@ class CaseDesk:
                 else texts.priority_raised_note(case.priority)
             )
             await self.post(bot, case, note)
+        await self.rename_topic(bot, case)
+        await self.refresh_card(bot, session, case)
 
     async def crisis_in_case(
         self, bot: Bot, session: AsyncSession, case: Case, *, intent: str | None

@@ -1,0 +1,56 @@
+"""The route guard's rule, as a pure function (tested without Rasa).
+
+Routes matter more than intents: a person in distress whose message the
+classifier files under an ordinary question, or splits between two sensitive
+intents, must still reach a person. With P(sensitive) the summed confidence
+of all escalate and crisis intents and P(crisis) that of the crisis intents:
+
+- if the top intent is not sensitive but P(sensitive) >= `threshold`, the
+  most likely sensitive intent becomes the intent;
+- if the intent is then an escalate one but P(crisis) >= `crisis_threshold`,
+  the most likely crisis intent becomes the intent (nothing lowers a crisis);
+- a sensitive intent's confidence becomes P(sensitive): for these messages
+  the route (a person, at once), not the exact intent, decides what the bot
+  does, so the bot's confidence threshold applies to the route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+SENSITIVE_ROUTES = ("escalate", "crisis")
+
+
+@dataclass(frozen=True)
+class GuardDecision:
+    intent: str
+    confidence: float
+    sensitive: float
+    crisis: float
+    changed: bool
+
+
+def guard(
+    intent: str,
+    ranking: Sequence[tuple[str, float]],
+    routes: Mapping[str, str],
+    *,
+    threshold: float,
+    crisis_threshold: float,
+) -> GuardDecision:
+    """The intent and confidence to report for a classifier's `ranking` (best first)."""
+    ordered = sorted(ranking, key=lambda item: -item[1])
+    confidence = dict(ordered).get(intent, 0.0)
+    sensitive = [(n, c) for n, c in ordered if routes.get(n) in SENSITIVE_ROUTES]
+    crisis = [(n, c) for n, c in sensitive if routes.get(n) == "crisis"]
+    p_sensitive = sum(c for _, c in sensitive)
+    p_crisis = sum(c for _, c in crisis)
+    chosen = intent
+    if routes.get(chosen) not in SENSITIVE_ROUTES:
+        if not sensitive or p_sensitive < threshold:
+            return GuardDecision(intent, confidence, p_sensitive, p_crisis, changed=False)
+        chosen = sensitive[0][0]
+    if routes.get(chosen) == "escalate" and crisis and p_crisis >= crisis_threshold:
+        chosen = crisis[0][0]
+    return GuardDecision(chosen, p_sensitive, p_sensitive, p_crisis, changed=True)
