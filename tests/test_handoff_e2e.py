@@ -26,7 +26,7 @@ from bot.devtools.emulator_limits import RateLimits
 from bot.devtools.emulator_state import SentMessage
 from bot.devtools.telegram_emulator import TelegramEmulator
 from bot.services.staff import StaffService
-from tests.fakes import KeywordNLU
+from tests.fakes import DEFAULT_RULES, KeywordNLU
 from tests.harness import BOT_ID, BOT_TOKEN, Harness, button
 
 GROUP = -1001234567890
@@ -47,6 +47,7 @@ CITIZENS = {
 }
 ALWAYS_OPEN = {"office_days": ",".join(WEEKDAYS), "office_hours_start": "00:00"}
 ALWAYS_OPEN |= {"office_hours_end": "00:00"}
+EXTRA_RULES = {"живым человеком": "request_human", "адаммен сөйлескім": "request_human"}
 
 
 class Desk:
@@ -126,7 +127,14 @@ class Desk:
     async def picker(self, thread: int, prompt: str) -> SentMessage:
         found: SentMessage = await self.until(
             lambda: next(
-                (m for m in reversed(self.topic(thread)) if m.text and prompt in m.text), None
+                (
+                    m
+                    for m in reversed(self.topic(thread))
+                    if m.text
+                    and prompt in m.text
+                    and (GROUP, m.message_id) not in self.emulator.deleted
+                ),
+                None,
             ),
             what=prompt,
         )
@@ -207,7 +215,7 @@ async def desk_bot(settings: Settings, **overrides: Any) -> AsyncIterator[Desk]:
             **overrides,
         }
         local = Settings.model_validate({**settings.model_dump(), **values})
-        harness = Harness(emulator, local, KeywordNLU())
+        harness = Harness(emulator, local, KeywordNLU({**DEFAULT_RULES, **EXTRA_RULES}))
         await harness.start()
         try:
             yield Desk(harness)
@@ -672,3 +680,25 @@ async def test_outside_office_hours_the_case_still_opens(
         assert "Сейчас консультанты не работают" in (told.text or "")
         assert "завтра в 09:00" in (told.text or "")
         assert len(desk.emulator.forum_topics(GROUP)) == 1
+
+
+async def test_accepting_the_offer_after_an_escalate_answer(desk: Desk) -> None:
+    await desk.choose(RU_CITIZEN_2, "ru")
+    [answer] = await desk.h.say(RU_CITIZEN_2, "брат попал в секту")
+    offer = button(answer, "консультант")
+    [told] = await desk.h.press(RU_CITIZEN_2, answer, offer["callback_data"])
+    assert "Я передал ваш разговор консультанту" in (told.text or "")
+    [thread] = desk.emulator.forum_topics(GROUP)
+    assert desk.emulator.forum_topics(GROUP)[thread]["name"] == "#0001 · ru · escalate"
+    card = desk.card(thread)
+    assert "relative_in_group" in (card.text or "")
+    assert "деликатная тема" in (card.text or "")
+    conversation = next(m for m in desk.topic(thread) if "Разговор до обращения" in (m.text or ""))
+    assert "брат попал в секту" in (conversation.text or "")
+
+    # Asking for a person in words opens a case at once, without the answer.
+    await desk.choose(KK_CITIZEN, "kk")
+    [opened] = await desk.h.say(KK_CITIZEN, "тірі адаммен сөйлескім келеді")
+    assert "кеңесшіге жібердім" in (opened.text or "")
+    topics = desk.emulator.forum_topics(GROUP)
+    assert sorted(t["name"] for t in topics.values())[1] == "#0002 · kk · request"

@@ -108,6 +108,32 @@ def test_venv_is_complete_only_with_the_marker(tmp_path: Path) -> None:
     assert tooling.ensure_venv(project) == project.venv  # complete: nothing to do
 
 
+def test_ensure_venv_builds_one_virtualenv_for_concurrent_callers(tmp_path: Path) -> None:
+    try:
+        tooling.find_python310()
+    except tooling.ToolingError:
+        pytest.skip("no Python 3.10 here")
+    root = _tree(tmp_path / "repo")
+    (root / "nlu" / "requirements.txt").write_text("# nothing to install\n")
+    project = Project(root=root, cache=tmp_path / "cache")
+    (project.venv / "half-built").mkdir(parents=True)  # an interrupted earlier run
+    logs: list[str] = []
+    results: list[Path] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(tooling.ensure_venv(project, logs.append)))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert results == [project.venv, project.venv]
+    assert tooling.venv_complete(project.venv)
+    assert not (project.venv / "half-built").exists()
+    assert (project.venv / "bin" / "python").exists()
+    assert sum("creating the NLU virtualenv" in line for line in logs) == 1
+
+
 def test_a_fresh_clone_reuses_the_cached_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

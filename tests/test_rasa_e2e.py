@@ -109,3 +109,17 @@ async def test_conversation_in_russian_with_rasa(bot: Harness) -> None:
     assert reply.text
     [answer] = await bot.say(1002, "kak proverit zaregistrirovana li mechet")
     assert "Ответ был полезен?" in answer.text
+
+
+def test_published_model_reaches_the_running_server(rasa_url: str) -> None:
+    import urllib.request
+
+    from bot.content.publish import load_into_server
+
+    model = tooling.ensure_model(tooling.Project())
+    assert load_into_server(rasa_url, model)
+    with urllib.request.urlopen(f"{rasa_url}/status", timeout=10) as resp:
+        status = json.load(resp)
+    assert str(status["model_file"]).endswith(model.name)
+    result = route(["какой закон регулирует религию"], "--nlu-url", rasa_url)
+    assert json.loads(result.stdout)["intent"] == "law_religious_activity"

@@ -46,6 +46,8 @@ MODEL_PREFIX = "kenes-"
 MODEL_SUFFIX = ".tar.gz"
 # Models kept in the clone's models/ besides the current one: enough to go back.
 KEEP_MODELS = 3
+# The shared cache serves every clone and branch: keep more there.
+KEEP_CACHED_MODELS = 12
 # Paths (relative to the repository root) whose content decides the model.
 # The taxonomy is one: KenesRouteGuard stores the intents' routes in the model.
 MODEL_INPUTS = (
@@ -269,7 +271,6 @@ def ensure_venv(project: Project | None = None, log: Log = _stderr) -> Path:
         # In place: virtualenvs hard-code their own path and cannot be moved.
         _check_call([python, "-m", "venv", str(venv)], "creating the virtualenv")
         pip = [str(venv / "bin" / "python"), "-m", "pip"]
-        _check_call([*pip, "install", "--quiet", "--upgrade", "pip"], "upgrading pip")
         _check_call(
             [*pip, "install", "--quiet", "-r", str(project.requirements)],
             f"pip install -r {project.requirements}",
@@ -324,19 +325,20 @@ def _reuse_model(project: Project) -> Path | None:
 
 
 def _install_model(project: Project) -> None:
-    """Copy the cached model into the clone's models/ and prune older ones there."""
+    """Copy the cached model into the clone's models/ and prune older ones in both."""
     project.models_dir.mkdir(parents=True, exist_ok=True)
     _atomic_copy(project.cached_model, project.model)
+    _prune(project.models_dir, project.model, KEEP_MODELS)
+    _prune(project.cached_models_dir, project.cached_model, KEEP_CACHED_MODELS)
+
+
+def _prune(directory: Path, current: Path, keep: int) -> None:
     older = sorted(
-        (
-            p
-            for p in project.models_dir.glob(f"{MODEL_PREFIX}*{MODEL_SUFFIX}")
-            if p != project.model
-        ),
+        (p for p in directory.glob(f"{MODEL_PREFIX}*{MODEL_SUFFIX}") if p != current),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
-    for stale in older[KEEP_MODELS:]:
+    for stale in older[keep:]:
         stale.unlink(missing_ok=True)
 
 

@@ -747,9 +747,7 @@ def not_delivered(*, blocked: bool) -> str:
     return _("Not delivered: Telegram refused the message.")
 
 
-def not_sent(holder: str | None, *, closed: bool = False) -> str:
-    if closed:
-        return _("Not sent: this case is closed.")
+def not_sent(holder: str | None) -> str:
     if holder is None:
         return _(
             "Not sent: take the case first. Only the counselor holding a case writes to "

@@ -82,7 +82,8 @@ async def to_citizen(
     message: Message, case: Case, staff: Staff, session: AsyncSession, desk: CaseDesk, bot: Bot
 ) -> None:
     if case.status == CaseStatus.CLOSED:
-        await message.reply(texts.not_sent(None, closed=True))
+        # The bot closed the topic with the case; an admin writing there anyway
+        # gets no reply (a closed topic refuses it), and nothing is relayed.
         return
     if case.holder_id != staff.id:
         holder = await StaffService(session).get(case.holder_id) if case.holder_id else None

@@ -1,0 +1,107 @@
+"""Publishing: refused when a route-level figure got worse, unless forced."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.content import publish as publishing
+from bot.content.validate import Report
+from bot.nlu.tooling import Project, free_port
+
+
+def test_regressions_name_each_worse_figure() -> None:
+    old = {"escalation_recall": 0.98, "crisis_recall": 0.99, "false_escalation_rate": 0.02}
+    same = dict(old)
+    assert publishing.regressions(same, old) == []
+    better = {"escalation_recall": 0.99, "crisis_recall": 1.0, "false_escalation_rate": 0.01}
+    assert publishing.regressions(better, old) == []
+    worse = {"escalation_recall": 0.97, "crisis_recall": 0.99, "false_escalation_rate": 0.03}
+    assert publishing.regressions(worse, old) == [
+        "escalation recall 0.980 -> 0.970",
+        "false escalation rate 0.020 -> 0.030",
+    ]
+
+
+class _FakeScores:
+    def __init__(self, escalation: float) -> None:
+        self.escalation_recall = escalation
+        self.crisis_recall = 1.0
+        self.false_escalation_rate = 0.01
+        self.accuracy_by_lang = {"kk": 0.9, "ru": 0.9}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.setenv("KENES_CACHE", str(tmp_path / "cache"))
+    project = Project()
+    model = tmp_path / "kenes-test.tar.gz"
+    model.write_bytes(b"model")
+    monkeypatch.setattr(publishing, "validate", lambda *a, **k: Report())
+    monkeypatch.setattr(publishing, "ensure_model", lambda *a, **k: model)
+    return project
+
+
+def test_refuses_a_regression_unless_forced(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(publishing, "evaluate", lambda *a, **k: _FakeScores(0.99))
+    first = publishing.publish(project, threshold=0.45, nlu_url=None, log=lambda _: None)
+    assert first.published
+    assert publishing.published_record(project)["figures"]["escalation_recall"] == 0.99
+
+    monkeypatch.setattr(publishing, "evaluate", lambda *a, **k: _FakeScores(0.95))
+    refused = publishing.publish(project, threshold=0.45, nlu_url=None, log=lambda _: None)
+    assert not refused.published
+    assert refused.reasons == ["escalation recall 0.990 -> 0.950"]
+    assert publishing.published_record(project)["figures"]["escalation_recall"] == 0.99
+
+    forced = publishing.publish(
+        project, threshold=0.45, nlu_url=None, force=True, log=lambda _: None
+    )
+    assert forced.published
+    record = publishing.published_record(project)
+    assert record["forced"] is True
+    assert record["figures"]["escalation_recall"] == 0.95
+
+
+def test_validation_errors_block_publishing(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = Report()
+    broken.error("domain.yml:3", "utter_greet has no kk variant")
+    monkeypatch.setattr(publishing, "validate", lambda *a, **k: broken)
+    result = publishing.publish(project, threshold=0.45, nlu_url=None, log=lambda _: None)
+    assert not result.published
+    assert "utter_greet has no kk variant" in result.reasons[0]
+
+
+async def test_load_into_server_puts_the_model_path() -> None:
+    received: list[dict[str, Any]] = []
+
+    async def put_model(request: web.Request) -> web.Response:
+        received.append(await request.json())
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_put("/model", put_model)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        ok = await asyncio.to_thread(
+            publishing.load_into_server, f"http://127.0.0.1:{port}", Path("/m/kenes-1.tar.gz")
+        )
+    finally:
+        await runner.cleanup()
+    assert ok
+    assert received == [{"model_file": "/m/kenes-1.tar.gz"}]
+    nobody = await asyncio.to_thread(
+        publishing.load_into_server, f"http://127.0.0.1:{free_port()}", Path("/m/x.tar.gz")
+    )
+    assert not nobody
