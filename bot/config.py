@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     nlu_url: str = "http://127.0.0.1:5005"
     nlu_timeout: float = Field(default=3.0, gt=0)
     nlu_retries: int = Field(default=1, ge=0, le=5)
-    nlu_confidence_threshold: float = Field(default=0.45, ge=0, le=1)
+    nlu_confidence_threshold: float = Field(default=0.3, ge=0, le=1)
     staff_chat_id: int | None = None
     log_level: str = "INFO"
     kenes_cache: Path = Path.home() / ".cache" / "kenes"
