@@ -4,6 +4,9 @@
   problem with file and line; exit code 1 on errors, warnings do not fail.
 - `evaluate`: train on most examples, test on the held-out rest, and write
   a report (accuracy, route-level recall, worst errors, confusion matrix).
+- `review`: questions the bot did not understand, assigned to intents
+  (written into nlu_data in their language) or dismissed.
+- `publish`: validate, evaluate, refuse regressions, train, hot-reload.
 
 Each action is one `_add_<action>(actions)` function below that registers its
 parser and handler; a new action (e.g. `review`, `publish`) is one more
@@ -13,6 +16,7 @@ function added to `ACTIONS`.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -116,7 +120,121 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-ACTIONS: list[Callable[[Any], None]] = [_add_validate, _add_evaluate]
+def _add_review(actions: Any) -> None:
+    parser = actions.add_parser(
+        "review", help="assign questions the bot did not understand to intents, or dismiss them"
+    )
+    parser.add_argument("--list", action="store_true", help="only list them, newest first")
+    parser.add_argument("--limit", type=int, default=50)
+    parser.set_defaults(handler=run_review)
+
+
+def run_review(args: argparse.Namespace) -> int:
+
+    return asyncio.run(_review(args))
+
+
+async def _review(args: argparse.Namespace) -> int:
+    from bot.content.review import ReviewError, ReviewService
+    from bot.content.taxonomy import Taxonomy
+    from bot.db.engine import create_engine, session_factory
+
+    settings = Settings()
+    taxonomy = Taxonomy.load(settings.content_dir / "taxonomy.yml")
+    names = list(taxonomy.intents)
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            review = ReviewService(session, settings.nlu_data_dir, names)
+            pending = await review.pending(args.limit)
+            if not pending:
+                print("Nothing to review.")
+                return 0
+            if args.list:
+                for q in pending:
+                    print(
+                        f"#{q.id} [{q.lang}] {q.asked_at:%Y-%m-%d %H:%M} "
+                        f"(NLU: {q.intent} {q.confidence:.2f}) {q.text}"
+                    )
+                return 0
+            print(
+                "For each question type an intent name or its number, "
+                "d to dismiss, Enter to skip, q to quit. `?` lists the intents."
+            )
+            for q in pending:
+                print(
+                    f"\n#{q.id} [{q.lang}] {q.text}\n  the NLU thought: {q.intent} "
+                    f"({q.confidence:.2f})"
+                )
+                while True:
+                    answer = (await asyncio.to_thread(input, "intent › ")).strip()
+                    if answer == "?":
+                        print("  " + "  ".join(f"{i}:{n}" for i, n in enumerate(names, 1)))
+                        continue
+                    if answer == "q":
+                        return 0
+                    if not answer:
+                        break
+                    try:
+                        if answer == "d":
+                            await review.dismiss(q.id)
+                            print("  dismissed")
+                        else:
+                            intent = names[int(answer) - 1] if answer.isdigit() else answer
+                            path = await review.assign(q.id, intent)
+                            print(f"  added to {intent} in {path}")
+                        break
+                    except (ReviewError, IndexError) as exc:
+                        print(f"  {exc}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+def _add_publish(actions: Any) -> None:
+    parser = actions.add_parser(
+        "publish",
+        help="validate, evaluate, train, and load the model into the running NLU server",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="publish even if a route-level figure got worse"
+    )
+    parser.set_defaults(handler=run_publish)
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    from bot.content.evaluate import summary
+    from bot.content.publish import publish
+
+    settings = Settings()
+    try:
+        result = publish(
+            project(settings),
+            threshold=settings.nlu_confidence_threshold,
+            nlu_url=settings.nlu_url,
+            force=args.force,
+        )
+    except ToolingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if result.scores is not None:
+        print(f"this version: {summary(result.scores)}")
+    if not result.published:
+        print("NOT published:")
+        for reason in result.reasons:
+            print(f"  {reason}")
+        print("Fix the data, or publish anyway with --force.")
+        return 1
+    print(f"published {result.model.name if result.model else ''}")
+    print(
+        "the running NLU server now uses it"
+        if result.reloaded
+        else f"no NLU server answered at {settings.nlu_url}; it will be used at the next start"
+    )
+    return 0
+
+
+ACTIONS: list[Callable[[Any], None]] = [_add_validate, _add_evaluate, _add_review, _add_publish]
 
 
 def register(subparsers: Any) -> None:
