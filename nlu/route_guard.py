@@ -8,7 +8,11 @@ of all escalate and crisis intents and P(crisis) that of the crisis intents:
 - if the top intent is not sensitive but P(sensitive) >= `threshold`, the
   most likely sensitive intent becomes the intent;
 - if the intent is then an escalate one but P(crisis) >= `crisis_threshold`,
-  the most likely crisis intent becomes the intent (nothing lowers a crisis);
+  the most likely crisis intent becomes the intent; a crisis intent with
+  P(crisis) below it is reported as the likeliest escalate intent (or, when
+  the sensitive intents are unlikely, the best ordinary one): the classifier
+  alone is not sure enough to call emergency services' numbers for it, and
+  the bot's NLU-independent safety check still raises real danger to crisis;
 - a sensitive intent's confidence becomes P(sensitive): for these messages
   the route (a person, at once), not the exact intent, decides what the bot
   does, so the bot's confidence threshold applies to the route.
@@ -47,10 +51,23 @@ def guard(
     p_sensitive = sum(c for _, c in sensitive)
     p_crisis = sum(c for _, c in crisis)
     chosen = intent
+    if routes.get(chosen) == "crisis" and p_crisis < crisis_threshold:
+        # A weak crisis guess ("бүгін қай күн" -> self-harm at 0.2) is not a
+        # crisis: it is handled as escalate (a person offered at once) when the
+        # sensitive intents are likely enough, else as the best ordinary intent.
+        # The bot's NLU-independent safety check still raises real danger.
+        escalates = [n for n, _ in sensitive if routes.get(n) == "escalate"]
+        if escalates and p_sensitive >= threshold:
+            return GuardDecision(escalates[0], p_sensitive, p_sensitive, p_crisis, changed=True)
+        ordinary = [(n, c) for n, c in ordered if routes.get(n) not in SENSITIVE_ROUTES]
+        if ordinary:
+            return GuardDecision(*ordinary[0], p_sensitive, p_crisis, changed=True)
     if routes.get(chosen) not in SENSITIVE_ROUTES:
         if not sensitive or p_sensitive < threshold:
             return GuardDecision(intent, confidence, p_sensitive, p_crisis, changed=False)
         chosen = sensitive[0][0]
     if routes.get(chosen) == "escalate" and crisis and p_crisis >= crisis_threshold:
         chosen = crisis[0][0]
+    elif routes.get(chosen) == "crisis" and p_crisis < crisis_threshold:
+        chosen = next((n for n, _ in sensitive if routes.get(n) == "escalate"), chosen)
     return GuardDecision(chosen, p_sensitive, p_sensitive, p_crisis, changed=True)
