@@ -60,7 +60,7 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def settings(sqlite_url: str) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=sqlite_url,
         bot_token=None,
         nlu_url="http://127.0.0.1:9",  # nothing listens there; tests use a fake NLU

@@ -27,6 +27,12 @@ def test_regressions_name_each_worse_figure() -> None:
     ]
 
 
+def _record(project: Project) -> dict[str, Any]:
+    record = publishing.published_record(project)
+    assert record is not None
+    return record
+
+
 class _FakeScores:
     def __init__(self, escalation: float) -> None:
         self.escalation_recall = escalation
@@ -52,19 +58,19 @@ def test_refuses_a_regression_unless_forced(
     monkeypatch.setattr(publishing, "evaluate", lambda *a, **k: _FakeScores(0.99))
     first = publishing.publish(project, threshold=0.45, nlu_url=None, log=lambda _: None)
     assert first.published
-    assert publishing.published_record(project)["figures"]["escalation_recall"] == 0.99
+    assert _record(project)["figures"]["escalation_recall"] == 0.99
 
     monkeypatch.setattr(publishing, "evaluate", lambda *a, **k: _FakeScores(0.95))
     refused = publishing.publish(project, threshold=0.45, nlu_url=None, log=lambda _: None)
     assert not refused.published
     assert refused.reasons == ["escalation recall 0.990 -> 0.950"]
-    assert publishing.published_record(project)["figures"]["escalation_recall"] == 0.99
+    assert _record(project)["figures"]["escalation_recall"] == 0.99
 
     forced = publishing.publish(
         project, threshold=0.45, nlu_url=None, force=True, log=lambda _: None
     )
     assert forced.published
-    record = publishing.published_record(project)
+    record = _record(project)
     assert record["forced"] is True
     assert record["figures"]["escalation_recall"] == 0.95
 

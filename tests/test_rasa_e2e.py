@@ -78,9 +78,7 @@ def test_route_says_how_to_start_the_server() -> None:
 
 
 @pytest.fixture
-async def bot(
-    settings: Settings, migrated_engine: object, rasa_url: str
-) -> AsyncIterator[Harness]:
+async def bot(settings: Settings, migrated_engine: object, rasa_url: str) -> AsyncIterator[Harness]:
     nlu = RasaNLUClient(rasa_url, timeout=10)
     async with running_bot(settings, nlu=nlu) as harness:
         yield harness
