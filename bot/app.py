@@ -146,9 +146,11 @@ def build_application(settings: Settings, *, nlu: NLUClient | None = None) -> Ap
         desk=desk,
         canned=CannedReplies.load(settings.content_dir / "canned.yml"),
     )
-    # First: it keeps each chat's updates in order, before anything awaits.
+    # Floods are judged on arrival, before ChatOrder queues a chat's messages;
+    # neither awaits before passing the update on, so the order holds.
+    dispatcher.update.outer_middleware(FloodMiddleware())
+    # It keeps each chat's updates in order, before anything awaits.
     dispatcher.update.outer_middleware(ChatOrder())
-    dispatcher.message.outer_middleware(FloodMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory(engine)))
     dispatcher.update.outer_middleware(CitizenMiddleware())
     dispatcher.update.outer_middleware(CitizenLocaleMiddleware(i18n))

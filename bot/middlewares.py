@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -60,6 +60,9 @@ class CitizenLocaleMiddleware(I18nMiddleware):
 class FloodMiddleware(BaseMiddleware):
     """Marks messages that arrive faster than a person types (`flooding=True`).
 
+    An update-level middleware, so it sees messages as they arrive, before the
+    per-chat queue.
+
     Nothing is dropped here: the free-text handler still runs the safety check
     on every message, and only skips the NLU and the answer for flooded ones.
     """
@@ -73,7 +76,8 @@ class FloodMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         flooding = False
         notify = False
-        if user is not None:
+        is_message = isinstance(event, Update) and event.message is not None
+        if user is not None and is_message:
             now = time.monotonic()
             stamps = [t for t in self._seen.get(user.id, ()) if now - t < self._window]
             stamps.append(now)
