@@ -32,14 +32,14 @@ def _buttons(markup: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 class SandboxChat:
-    def __init__(self, emulator: TelegramEmulator, out: Any = sys.stdout) -> None:
+    def __init__(self, emulator: TelegramEmulator, out: Any = None) -> None:
         self._emulator = emulator
         self._out = out
         self._seen = 0
         self._buttons: list[tuple[int, dict[str, Any]]] = []
 
     def _print(self, line: str = "") -> None:
-        print(line, file=self._out, flush=True)
+        print(line, file=self._out or sys.stdout, flush=True)
 
     async def show_replies(self) -> int:
         """Print the bot's new messages once it has been quiet for a moment."""
