@@ -44,6 +44,8 @@ from bot.telegram.limits import Limits, RateLimiter
 logger = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+# How long a stopping bot waits for the updates it is still handling.
+DRAIN_SECONDS = 15.0
 
 
 def load_safety(settings: Settings) -> SafetyNet | None:
@@ -221,6 +223,24 @@ async def running(
         await app.close()
 
 
+async def drain_handlers(dispatcher: Dispatcher, timeout: float = DRAIN_SECONDS) -> None:
+    """Let updates still being handled finish before the session and engine close.
+
+    aiogram confirms a batch of updates when it fetches the next, so a handler
+    still running at shutdown (waiting for a rate limit, say) holds an update
+    Telegram will not send again; cutting it off would lose that message.
+    """
+    pending = set(dispatcher._handle_update_tasks)  # aiogram keeps no public handle
+    if not pending:
+        return
+    _, late = await asyncio.wait(pending, timeout=timeout)
+    if late:
+        logger.warning("%s update(s) still in hand after %s s; stopping them", len(late), timeout)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+
 async def run_polling(
     settings: Settings, *, nlu: NLUClient | None = None, handle_signals: bool = False
 ) -> None:
@@ -260,6 +280,7 @@ async def run_polling(
                     await polling
                 raise
             finally:
+                await drain_handlers(app.dispatcher)
                 if jobs is not None:
                     jobs.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
