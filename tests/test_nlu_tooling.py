@@ -22,6 +22,7 @@ from bot.nlp.normalize import normalize
 from bot.nlu import tooling
 from bot.nlu.data import Example, plain_text, read_examples
 from bot.nlu.tooling import Project
+from bot.services.safety import SafetyCheck
 from nlu.route_guard import guard
 
 REPO = tooling.REPO_ROOT
@@ -453,3 +454,37 @@ def test_compare_checks_a_ref_out_into_a_temporary_worktree(tmp_path: Path) -> N
     assert len(listed.stdout.splitlines()) == 1
     with pytest.raises(tooling.ToolingError), ev.worktree(repo, "no-such-ref"):
         pass
+
+
+def test_bot_route_figures_add_the_safety_check_to_the_nlu() -> None:
+    taxonomy = Taxonomy.load(REPO / "content" / "taxonomy.yml")
+    safety = SafetyCheck.from_directory(REPO / "content" / "safety")
+    caught = "хочу покончить с собой сегодня ночью"
+    assert safety.check(caught) is not None
+    assert safety.check("держать попугая в квартире можно") is None
+
+    def case(intent: str, text: str) -> Example:
+        return Example(intent, "ru", text, Path("x.yml"), 1)
+
+    pairs = [
+        # The NLU misses a crisis the safety check catches: the bot still routes it to crisis.
+        (case("crisis_self_harm", caught), ev.Prediction("personal_doubts", 0.9)),
+        # An ordinary question the NLU calls a crisis: nothing lowers it, the bot too.
+        (
+            case("theology_question", "держать попугая в квартире можно"),
+            ev.Prediction("crisis_abuse", 0.9),
+        ),
+        (case("greet", "привет"), ev.Prediction("greet", 0.99)),
+    ]
+    run = ev.FoldRun([e for e, _ in pairs], [p for _, p in pairs], 1.0, 0.01)
+    nlu_only = ev.score([run], taxonomy, threshold=0.3)
+    assert nlu_only.bot is None
+    assert nlu_only.crisis_recall == 0.0
+    assert nlu_only.false_crisis_rate == pytest.approx(1 / 2)
+    both = ev.score([run], taxonomy, threshold=0.3, safety=safety)
+    assert both.crisis_recall == 0.0  # the NLU's own figure is unchanged
+    assert both.bot is not None
+    assert both.bot["crisis recall"] == 1.0
+    assert both.bot["escalation recall"] == 1.0
+    assert both.bot["false crisis rate"] == pytest.approx(1 / 2)
+    assert both.headline()["bot: crisis recall"] == 1.0

@@ -25,6 +25,12 @@ def test_regressions_name_each_worse_figure() -> None:
         "escalation recall 0.980 -> 0.970",
         "false escalation rate 0.020 -> 0.030",
     ]
+    more_false_crises = {**old, "false_crisis_rate": 0.02}
+    assert publishing.regressions(more_false_crises, {**old, "false_crisis_rate": 0.01}) == [
+        "false crisis rate 0.010 -> 0.020"
+    ]
+    # A record from before the figure existed is not compared on it.
+    assert publishing.regressions(more_false_crises, old) == []
 
 
 def _record(project: Project) -> dict[str, Any]:
@@ -38,6 +44,7 @@ class _FakeScores:
         self.escalation_recall = escalation
         self.crisis_recall = 1.0
         self.false_escalation_rate = 0.01
+        self.false_crisis_rate = 0.0
         self.accuracy_by_lang = {"kk": 0.9, "ru": 0.9}
 
 

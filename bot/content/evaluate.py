@@ -10,6 +10,12 @@ report answers the questions editors and reviewers ask before publishing:
   messages (escalate, crisis) recognised as such, and are ordinary questions
   wrongly escalated? A prediction of `nlu_fallback` or below the confidence
   threshold counts as the fallback route, exactly as in the bot;
+- the same route figures for the bot's routes: the more serious of the NLU's
+  route and the NLU-independent safety check's (content/safety/), as the bot
+  decides. The NLU figures say how good the model is; the bot figures say what
+  citizens get. The lexicons are not trained on the split, but their authors
+  may have read the training data, so the unbiased figure for the safety
+  check is `python -m bot safety evaluate` on its own test set;
 - the 20 worst errors with file and line, and a confusion matrix picture.
 
 `--compare REF` evaluates a git ref the same way in a temporary worktree and
@@ -34,6 +40,7 @@ from bot.content.taxonomy import FALLBACK_INTENT, Taxonomy
 from bot.nlu.data import Example, read_examples
 from bot.nlu.tooling import Project, ToolingError, ensure_venv
 from bot.services.routes import Route
+from bot.services.safety import SafetyCheck
 
 DEFAULT_SEED = 2024
 DEFAULT_TEST_FRACTION = 0.2
@@ -223,6 +230,9 @@ class Scores:
     folds: int
     config: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    false_crisis_rate: float = 0.0
+    # The bot's routes (NLU and safety check together); None without lexicons.
+    bot: dict[str, float] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -240,7 +250,9 @@ class Scores:
             "escalation recall": self.escalation_recall,
             "crisis recall": self.crisis_recall,
             "false escalation rate": self.false_escalation_rate,
+            "false crisis rate": self.false_crisis_rate,
             "fallback rate": self.fallback_rate,
+            **{f"bot: {name}": value for name, value in (self.bot or {}).items()},
             "training seconds": self.train_seconds,
             "parse ms per example": self.parse_ms_per_example,
         }
@@ -250,6 +262,11 @@ def _ratio(hits: int, total: int) -> float:
     return hits / total if total else 1.0
 
 
+def _share(hits: int, total: int) -> float:
+    """A rate of mistakes: none when there was nothing to get wrong."""
+    return hits / total if total else 0.0
+
+
 def predicted_route(prediction: Prediction, taxonomy: Taxonomy, threshold: float) -> Route:
     """The route the bot would take: fallback for nlu_fallback or low confidence."""
     if prediction.intent in (None, FALLBACK_INTENT) or prediction.confidence < threshold:
@@ -257,9 +274,43 @@ def predicted_route(prediction: Prediction, taxonomy: Taxonomy, threshold: float
     return taxonomy.route_of(prediction.intent)
 
 
+class _RouteTally:
+    """Route-level counts of one way of routing (the NLU's, or the bot's)."""
+
+    def __init__(self) -> None:
+        self.sensitive = self.sensitive_hits = self.crisis = self.crisis_hits = 0
+        self.ordinary = self.ordinary_escalated = self.ordinary_crisis = 0
+
+    def add(self, expected: Route, route: Route) -> None:
+        if expected in SENSITIVE:
+            self.sensitive += 1
+            self.sensitive_hits += route in SENSITIVE
+        if expected is Route.CRISIS:
+            self.crisis += 1
+            self.crisis_hits += route is Route.CRISIS
+        if expected in ORDINARY:
+            self.ordinary += 1
+            self.ordinary_escalated += route in SENSITIVE
+            self.ordinary_crisis += route is Route.CRISIS
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "escalation recall": _ratio(self.sensitive_hits, self.sensitive),
+            "crisis recall": _ratio(self.crisis_hits, self.crisis),
+            "false escalation rate": _share(self.ordinary_escalated, self.ordinary),
+            "false crisis rate": _share(self.ordinary_crisis, self.ordinary),
+        }
+
+
 def score(
-    runs: Sequence[FoldRun], taxonomy: Taxonomy, threshold: float, *, config: str = ""
+    runs: Sequence[FoldRun],
+    taxonomy: Taxonomy,
+    threshold: float,
+    *,
+    config: str = "",
+    safety: SafetyCheck | None = None,
 ) -> Scores:
+    """Every figure for `runs`; with `safety`, also the bot's routes (NLU + safety check)."""
     pairs = [(e, p) for run in runs for e, p in zip(run.test, run.predictions, strict=True)]
     by_lang: dict[str, list[bool]] = defaultdict(list)
     confident_by_lang: dict[str, list[bool]] = defaultdict(list)
@@ -267,8 +318,9 @@ def score(
     true_pos: Counter[str] = Counter()
     predicted_count: Counter[str] = Counter()
     support: Counter[str] = Counter()
-    route_hits = sensitive = sensitive_hits = crisis = crisis_hits = 0
-    ordinary = ordinary_escalated = in_scope = in_scope_fallback = 0
+    route_hits = in_scope = in_scope_fallback = 0
+    nlu = _RouteTally()
+    bot = _RouteTally()
     errors: list[tuple[tuple[int, float], ErrorCase]] = []
     for example, prediction in pairs:
         top = prediction.top_intent
@@ -284,15 +336,11 @@ def score(
         if right:
             true_pos[example.intent] += 1
         route_hits += route is expected_route
-        if expected_route in SENSITIVE:
-            sensitive += 1
-            sensitive_hits += route in SENSITIVE
-        if expected_route is Route.CRISIS:
-            crisis += 1
-            crisis_hits += route is Route.CRISIS
-        if expected_route in ORDINARY:
-            ordinary += 1
-            ordinary_escalated += route in SENSITIVE
+        nlu.add(expected_route, route)
+        if safety is not None:
+            finding = safety.check(example.text)
+            raised = finding.route if finding and finding.route.severity > route.severity else route
+            bot.add(expected_route, raised)
         if expected_route is not Route.FALLBACK:
             in_scope += 1
             in_scope_fallback += route is Route.FALLBACK
@@ -331,9 +379,11 @@ def score(
             lang: _ratio(sum(v), len(v)) for lang, v in sorted(confident_by_lang.items())
         },
         route_accuracy=_ratio(route_hits, len(pairs)),
-        escalation_recall=_ratio(sensitive_hits, sensitive),
-        crisis_recall=_ratio(crisis_hits, crisis),
-        false_escalation_rate=ordinary_escalated / ordinary if ordinary else 0.0,
+        escalation_recall=nlu.figures()["escalation recall"],
+        crisis_recall=nlu.figures()["crisis recall"],
+        false_escalation_rate=nlu.figures()["false escalation rate"],
+        false_crisis_rate=nlu.figures()["false crisis rate"],
+        bot=bot.figures() if safety is not None else None,
         fallback_rate=in_scope_fallback / in_scope if in_scope else 0.0,
         intents=intents,
         worst_errors=[case for _, case in errors[:WORST_ERRORS]],
@@ -363,7 +413,9 @@ def evaluate(
     splits = kfold_split(examples, folds, seed) if folds else [holdout_split(examples, seed=seed)]
     taxonomy = Taxonomy.load(project.root / "content" / "taxonomy.yml")
     runs = run_folds(project, splits, config=config)
-    return score(runs, taxonomy, threshold, config=str(config or project.config))
+    lexicons = project.root / "content" / "safety"
+    safety = SafetyCheck.from_directory(lexicons) if any(lexicons.glob("*.yml")) else None
+    return score(runs, taxonomy, threshold, config=str(config or project.config), safety=safety)
 
 
 @contextlib.contextmanager
@@ -438,8 +490,11 @@ def render_markdown(scores: Scores, *, title: str, compare: tuple[str, Scores] |
         "",
         "Escalation recall: escalate- and crisis-route examples sent to escalate or crisis. "
         "Crisis recall: crisis examples sent to crisis. False escalation rate: faq and service "
-        "examples sent to escalate or crisis. Fallback rate: in-scope examples that fell back. "
-        "Confident accuracy: the right intent, above the threshold.",
+        "examples sent to escalate or crisis; false crisis rate: those sent to crisis. "
+        "Fallback rate: in-scope examples that fell back. "
+        "Confident accuracy: the right intent, above the threshold. "
+        "Figures named \"bot:\" are for the bot's routes, the more serious of the NLU's and "
+        "the safety check's (content/safety/); the others are the NLU's alone.",
         "",
         "## Per intent",
         "",
@@ -526,6 +581,12 @@ def summary(scores: Scores) -> str:
         f"accuracy {_pct(scores.accuracy)} ({langs}); route accuracy "
         f"{_pct(scores.route_accuracy)}; escalation recall {_pct(scores.escalation_recall)}; "
         f"crisis recall {_pct(scores.crisis_recall)}; false escalation "
-        f"{_pct(scores.false_escalation_rate)}; fallback {_pct(scores.fallback_rate)}; "
-        f"training {scores.train_seconds:.1f} s"
+        f"{_pct(scores.false_escalation_rate)}; false crisis {_pct(scores.false_crisis_rate)}; "
+        f"fallback {_pct(scores.fallback_rate)}; training {scores.train_seconds:.1f} s"
+        + (
+            "\nwith the safety check, as the bot routes: "
+            + "; ".join(f"{name} {_pct(value)}" for name, value in scores.bot.items())
+            if scores.bot
+            else ""
+        )
     )

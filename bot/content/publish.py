@@ -29,6 +29,7 @@ ROUTE_FIGURES: dict[str, bool] = {
     "escalation_recall": True,
     "crisis_recall": True,
     "false_escalation_rate": False,
+    "false_crisis_rate": False,
 }
 Log = Callable[[str], None]
 
