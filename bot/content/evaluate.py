@@ -339,8 +339,7 @@ def score(
         nlu.add(expected_route, route)
         if safety is not None:
             finding = safety.check(example.text)
-            raised = finding.route if finding and finding.route.severity > route.severity else route
-            bot.add(expected_route, raised)
+            bot.add(expected_route, Route.most_serious(route, finding.route if finding else None))
         if expected_route is not Route.FALLBACK:
             in_scope += 1
             in_scope_fallback += route is Route.FALLBACK
@@ -369,6 +368,7 @@ def score(
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         intents.append(IntentScore(intent, precision, recall, f1, support[intent]))
     errors.sort(key=lambda item: item[0])
+    nlu_figures = nlu.figures()
     parse_seconds = sum(r.parse_seconds for r in runs)
     return Scores(
         examples=len(pairs),
@@ -379,10 +379,10 @@ def score(
             lang: _ratio(sum(v), len(v)) for lang, v in sorted(confident_by_lang.items())
         },
         route_accuracy=_ratio(route_hits, len(pairs)),
-        escalation_recall=nlu.figures()["escalation recall"],
-        crisis_recall=nlu.figures()["crisis recall"],
-        false_escalation_rate=nlu.figures()["false escalation rate"],
-        false_crisis_rate=nlu.figures()["false crisis rate"],
+        escalation_recall=nlu_figures["escalation recall"],
+        crisis_recall=nlu_figures["crisis recall"],
+        false_escalation_rate=nlu_figures["false escalation rate"],
+        false_crisis_rate=nlu_figures["false crisis rate"],
         bot=bot.figures() if safety is not None else None,
         fallback_rate=in_scope_fallback / in_scope if in_scope else 0.0,
         intents=intents,
