@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ from bot.services.routes import Route
 from bot.services.safety import LexiconError, SafetyCheck
 
 LEXICONS = PROJECT_ROOT / "content" / "safety"
+# The development set: tune on it, so that the test set still measures.
+DEV_DATA = PROJECT_ROOT / "bench" / "safety_dev"
 
 
 @pytest.fixture(scope="module")
@@ -86,27 +88,46 @@ def test_false_crisis_on_ordinary_questions(
     assert len(raised) / len(ordinary) <= FALSE_CRISIS_MAX, raised
 
 
-def test_test_set_kept_apart_from_lexicons_and_nlu_data(cases: list[SafetyCase]) -> None:
-    """No test message, verbatim or nearly, in the lexicons or the NLU training data."""
-    examples = [normalize(e) for e in _nlu_examples(PROJECT_ROOT / "nlu_data")]
-    exact = set(examples)
-    index: dict[str, set[int]] = defaultdict(set)
-    for number, example in enumerate(examples):
-        for token in set(example.split()):
-            index[token].add(number)
+@pytest.mark.parametrize("data", [DEFAULT_DATA, DEV_DATA], ids=["test", "dev"])
+def test_test_set_kept_apart_from_lexicons_and_nlu_data(data: Path) -> None:
+    """No test (or development) message, verbatim or nearly, in the lexicons or the NLU data."""
+    messages = {m for c in load_test_set(data) for m in c.messages}
+    examples = _nlu_examples(PROJECT_ROOT / "nlu_data")
     lexicon_lines = [
-        f" {normalize(line)} "
+        line
         for path in sorted(LEXICONS.glob("*.yml"))
         for line in path.read_text(encoding="utf-8").splitlines()
     ]
+    problems = _near_copies(messages, examples, "nlu_data", lexicon_lines)
+    assert not problems, "\n".join(sorted(problems))
+
+
+def test_development_set_kept_apart_from_test_set(cases: list[SafetyCase]) -> None:
+    """Tuning on bench/safety_dev must not tune on the test set by the back door."""
+    development = {m for c in load_test_set(DEV_DATA) for m in c.messages}
+    problems = _near_copies(development, [m for c in cases for m in c.messages], "the test set")
+    assert not problems, "\n".join(sorted(problems))
+
+
+def _near_copies(
+    messages: set[str], examples: list[str], where: str, lines: Sequence[str] = ()
+) -> list[str]:
+    """`messages` found verbatim, nearly (3/4 of words shared), or inside a line of `lines`."""
+    folded_examples = [normalize(e) for e in examples]
+    exact = set(folded_examples)
+    index: dict[str, set[int]] = defaultdict(set)
+    for number, example in enumerate(folded_examples):
+        for token in set(example.split()):
+            index[token].add(number)
+    folded_lines = [f" {normalize(line)} " for line in lines]
     problems = []
-    for message in {m for c in cases for m in c.messages}:
+    for message in messages:
         folded = normalize(message)
         words = set(folded.split())
         if folded in exact:
-            problems.append(f"in nlu_data: {message}")
+            problems.append(f"in {where}: {message}")
             continue
-        if len(words) >= 4 and any(f" {folded} " in line for line in lexicon_lines):
+        if len(words) >= 4 and any(f" {folded} " in line for line in folded_lines):
             problems.append(f"in a lexicon: {message}")
         if len(words) < 3:
             continue
@@ -115,10 +136,10 @@ def test_test_set_kept_apart_from_lexicons_and_nlu_data(cases: list[SafetyCase])
             for number in index.get(token, ()):
                 shared[number] += 1
         for number, count in shared.items():
-            other = set(examples[number].split())
+            other = set(folded_examples[number].split())
             if count / len(words | other) >= 0.75:
-                problems.append(f"near {examples[number]!r} in nlu_data: {message}")
-    assert not problems, "\n".join(sorted(problems))
+                problems.append(f"near {folded_examples[number]!r} in {where}: {message}")
+    return problems
 
 
 def _nlu_examples(directory: Path) -> list[str]:
@@ -187,12 +208,32 @@ def test_context_is_limited_to_recent_messages(safety: SafetyCheck) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "менсіз бәріне жеңіл болады",
+        "без меня им будет только легче",
+        "это мое последнее письмо, простите",
+        "соңғы хатымды анама қалдырдым",
+        "заттарымды достарыма таратып бердім",
+        "өлгеннен басқа жол қалмады",
+        "күшім жоқ енді, қош болыңыздар",
+    ],
+)
+def test_warning_signs_of_suicide(safety: SafetyCheck, text: str) -> None:
+    """Known warning signs without the word "die": a last letter, being a burden, a farewell."""
+    assert route(safety, text) is Route.CRISIS
+
+
+@pytest.mark.parametrize(
     ("benign", "dangerous"),
     [
         ("я умираю со смеху", "я умираю со смеху, а вообще хочу умереть"),
         ("как убить время в очереди", "хочу убить его"),
         ("күлкіден өліп қалдым", "күлкіден өліп қалдым, бірақ шынымен өлгім келеді"),
         ("новости из Сирии", "новости из Сирии, а сын собирается в Сирию"),
+        ("папа меня убьёт за двойку", "папа меня убьёт за двойку, а я хочу умереть"),
+        ("ұялғаннан өлгім келді", "ұялғаннан өлгім келді, бірақ шынымен өзімді өлтіргім келеді"),
+        ("зорлық-зомбылыққа қарсы плакат", "зорлық-зомбылыққа қарсы плакат, ал күйеуім мені ұрады"),
     ],
 )
 def test_exclusions(safety: SafetyCheck, benign: str, dangerous: str) -> None:
