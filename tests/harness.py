@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from pydantic import SecretStr
@@ -96,6 +97,28 @@ class Harness:
         raise TimeoutError(
             f"expected {count} message(s) to {chat_id}, got {[m.text for m in sent]}"
         )
+
+    async def until(
+        self,
+        check: Callable[[], Any],
+        timeout: float = 10.0,
+        what: str = "condition",
+        trace: Callable[[], Any] | None = None,
+    ) -> Any:
+        """Poll `check` (plain or async) until it returns something true, and return that."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            value = check()
+            if inspect.isawaitable(value):
+                value = await value
+            if value:
+                return value
+            if self._task is not None and self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.02)
+        sent = f"; sent: {trace()}" if trace else ""
+        raise TimeoutError(f"timed out waiting for {what}{sent}")
 
     async def quiet(self, chat_id: int, before: int, seconds: float = 0.5) -> list[Any]:
         """Everything sent to `chat_id` after `before`, once the bot has been quiet."""

@@ -60,14 +60,7 @@ class Desk:
     async def until(
         self, check: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
     ) -> Any:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            value = check()
-            if value:
-                return value
-            await asyncio.sleep(0.02)
-        raise TimeoutError(f"timed out waiting for {what}; sent: {self.trace()}")
+        return await self.h.until(check, timeout, what, trace=self.trace)
 
     def trace(self) -> list[str]:
         return [
