@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import percentile, stub_nlu  # noqa: E402
 
 from bot.devtools.telegram_emulator import TelegramEmulator  # noqa: E402
 from bot.nlu import tooling  # noqa: E402
@@ -47,40 +49,6 @@ MESSAGES = [
     "спасибо",
     "как проверить мечеть зарегистрирована ли",
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-async def stub_nlu() -> tuple[web.AppRunner, str]:
-    """An HTTP NLU that answers at once: the bot's own cost without Rasa."""
-
-    async def parse(request: web.Request) -> web.Response:
-        await request.json()
-        return web.json_response(
-            {
-                "intent": {"name": "law_religious_activity", "confidence": 0.95},
-                "intent_ranking": [{"name": "law_religious_activity", "confidence": 0.95}],
-                "entities": [],
-            }
-        )
-
-    async def status(_: web.Request) -> web.Response:
-        return web.json_response({"model_file": "stub.tar.gz"})
-
-    app = web.Application()
-    app.router.add_post("/model/parse", parse)
-    app.router.add_get("/status", status)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = tooling.free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner, f"http://127.0.0.1:{port}"
 
 
 def rss_mb(pid: int) -> float:
@@ -209,7 +177,7 @@ async def main() -> None:
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between messages")
     args = parser.parse_args()
 
-    runner, stub_url = await stub_nlu()
+    runner, stub_url = await stub_nlu("law_religious_activity")
     results = [await one_run("stub NLU", stub_url, args.citizens, args.seconds, args.think)]
     await runner.cleanup()
 

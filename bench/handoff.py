@@ -26,15 +26,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import percentile, stub_nlu  # noqa: E402
 
 from bot.db.engine import create_engine, session_factory, upgrade  # noqa: E402
 from bot.devtools.emulator_limits import RateLimits  # noqa: E402
 from bot.devtools.telegram_emulator import TelegramEmulator  # noqa: E402
-from bot.nlu import tooling  # noqa: E402
 from bot.services.staff import StaffService  # noqa: E402
 
 TOKEN = "778:handoff-bench-token"
@@ -49,39 +49,6 @@ WORDS = [
     "спасибо, что слушаете",
     "рахмет",
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
-
-
-async def stub_nlu() -> tuple[web.AppRunner, str]:
-    """An NLU that answers at once with an ordinary intent."""
-
-    async def parse(request: web.Request) -> web.Response:
-        await request.json()
-        return web.json_response(
-            {
-                "intent": {"name": "greet", "confidence": 0.95},
-                "intent_ranking": [{"name": "greet", "confidence": 0.95}],
-                "entities": [],
-            }
-        )
-
-    async def status(_: web.Request) -> web.Response:
-        return web.json_response({"model_file": "stub.tar.gz"})
-
-    app = web.Application()
-    app.router.add_post("/model/parse", parse)
-    app.router.add_get("/status", status)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = tooling.free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner, f"http://127.0.0.1:{port}"
 
 
 async def wait_until(check: Any, timeout: float, what: str) -> Any:
@@ -153,7 +120,7 @@ async def open_cases(emulator: TelegramEmulator, citizens: list[int]) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
-    runner, nlu_url = await stub_nlu()
+    runner, nlu_url = await stub_nlu("greet")
     with tempfile.TemporaryDirectory() as tmp:
         database_url = f"sqlite+aiosqlite:///{tmp}/handoff.sqlite3"
         await asyncio.to_thread(upgrade, database_url)

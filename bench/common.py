@@ -1,0 +1,46 @@
+"""What the benchmarks share: percentiles and a stub NLU server.
+
+The benchmarks run as scripts (`python bench/e2e.py`), so this module is
+imported by path: each script puts its own folder and the project root on
+`sys.path` first.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.nlu import tooling
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The `q`th percentile (nearest rank) of `values`; NaN when there are none."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+async def stub_nlu(intent: str) -> tuple[web.AppRunner, str]:
+    """An HTTP NLU that answers `intent` at once: the bot's own cost without Rasa."""
+
+    async def parse(request: web.Request) -> web.Response:
+        await request.json()
+        return web.json_response(
+            {
+                "intent": {"name": intent, "confidence": 0.95},
+                "intent_ranking": [{"name": intent, "confidence": 0.95}],
+                "entities": [],
+            }
+        )
+
+    async def status(_: web.Request) -> web.Response:
+        return web.json_response({"model_file": "stub.tar.gz"})
+
+    app = web.Application()
+    app.router.add_post("/model/parse", parse)
+    app.router.add_get("/status", status)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = tooling.free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}"
