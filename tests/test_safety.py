@@ -32,6 +32,7 @@ from bot.cli.safety import (
 from bot.config import PROJECT_ROOT
 from bot.content.taxonomy import Taxonomy
 from bot.nlp.normalize import normalize
+from bot.nlu.data import read_examples
 from bot.services.routes import Route
 from bot.services.safety import LexiconError, SafetyCheck
 
@@ -88,17 +89,27 @@ def test_false_crisis_on_ordinary_questions(
     assert len(raised) / len(ordinary) <= FALSE_CRISIS_MAX, raised
 
 
-@pytest.mark.parametrize("data", [DEFAULT_DATA, DEV_DATA], ids=["test", "dev"])
-def test_test_set_kept_apart_from_lexicons_and_nlu_data(data: Path) -> None:
-    """No test (or development) message, verbatim or nearly, in the lexicons or the NLU data."""
-    messages = {m for c in load_test_set(data) for m in c.messages}
-    examples = _nlu_examples(PROJECT_ROOT / "nlu_data")
-    lexicon_lines = [
+@pytest.fixture(scope="module")
+def training_texts() -> list[str]:
+    return [example.text for example in read_examples(PROJECT_ROOT / "nlu_data")]
+
+
+@pytest.fixture(scope="module")
+def lexicon_lines() -> list[str]:
+    return [
         line
         for path in sorted(LEXICONS.glob("*.yml"))
         for line in path.read_text(encoding="utf-8").splitlines()
     ]
-    problems = _near_copies(messages, examples, "nlu_data", lexicon_lines)
+
+
+@pytest.mark.parametrize("data", [DEFAULT_DATA, DEV_DATA], ids=["test", "dev"])
+def test_test_set_kept_apart_from_lexicons_and_nlu_data(
+    data: Path, training_texts: list[str], lexicon_lines: list[str]
+) -> None:
+    """No test (or development) message, verbatim or nearly, in the lexicons or the NLU data."""
+    messages = {m for c in load_test_set(data) for m in c.messages}
+    problems = _near_copies(messages, training_texts, "nlu_data", lexicon_lines)
     assert not problems, "\n".join(sorted(problems))
 
 
@@ -140,20 +151,6 @@ def _near_copies(
             if count / len(words | other) >= 0.75:
                 problems.append(f"near {folded_examples[number]!r} in {where}: {message}")
     return problems
-
-
-def _nlu_examples(directory: Path) -> list[str]:
-    found = []
-    for path in sorted(directory.rglob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for item in data.get("nlu") or ():
-            for line in str(item.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    # Entity annotations: [Алматы](region) or [Алматы]{"entity": ...}
-                    text = re.sub(r"\]\([^)]*\)|\]\{[^}]*\}", "", line[2:])
-                    found.append(text.replace("[", ""))
-    return found
 
 
 # --- behaviour --------------------------------------------------------------------

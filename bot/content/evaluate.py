@@ -258,13 +258,10 @@ class Scores:
         }
 
 
-def _ratio(hits: int, total: int) -> float:
-    return hits / total if total else 1.0
-
-
-def _share(hits: int, total: int) -> float:
-    """A rate of mistakes: none when there was nothing to get wrong."""
-    return hits / total if total else 0.0
+def _ratio(hits: int, total: int, *, empty: float = 1.0) -> float:
+    """hits / total; `empty` when there was nothing to count (a recall of nothing
+    missed is 1, a rate of mistakes among nothing is 0)."""
+    return hits / total if total else empty
 
 
 def predicted_route(prediction: Prediction, taxonomy: Taxonomy, threshold: float) -> Route:
@@ -297,8 +294,8 @@ class _RouteTally:
         return {
             "escalation recall": _ratio(self.sensitive_hits, self.sensitive),
             "crisis recall": _ratio(self.crisis_hits, self.crisis),
-            "false escalation rate": _share(self.ordinary_escalated, self.ordinary),
-            "false crisis rate": _share(self.ordinary_crisis, self.ordinary),
+            "false escalation rate": _ratio(self.ordinary_escalated, self.ordinary, empty=0.0),
+            "false crisis rate": _ratio(self.ordinary_crisis, self.ordinary, empty=0.0),
         }
 
 
@@ -384,7 +381,7 @@ def score(
         false_escalation_rate=nlu_figures["false escalation rate"],
         false_crisis_rate=nlu_figures["false crisis rate"],
         bot=bot.figures() if safety is not None else None,
-        fallback_rate=in_scope_fallback / in_scope if in_scope else 0.0,
+        fallback_rate=_ratio(in_scope_fallback, in_scope, empty=0.0),
         intents=intents,
         worst_errors=[case for _, case in errors[:WORST_ERRORS]],
         confusion={k: dict(v) for k, v in sorted(confusion.items())},
