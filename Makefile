@@ -43,7 +43,7 @@ test: setup lint typecheck pytest
 # Editors and developers: refresh the catalogs after changing interface strings.
 locales: $(STAMP)
 	$(BIN)/pybabel -q extract -k _ -k __ --no-location -o locales/messages.pot bot
-	$(BIN)/pybabel -q update -i locales/messages.pot -d locales -D messages --no-location --width 100
+	$(BIN)/pybabel -q update -i locales/messages.pot -d locales -D messages --width 100 --ignore-obsolete
 
 bench: setup
 	$(BIN)/python bench/e2e.py

@@ -257,14 +257,21 @@ async def test_relay_map_and_forget(sessions: async_sessionmaker[AsyncSession]) 
         assert await service.topic_message_for(case, 11) == 81  # replies to the counselor's copy
         assert await service.citizen_message_for(case, 81) == 11
         assert (await service.by_topic(77)) is not None
-        withdrawn = await service.withdraw(citizen)
-        assert withdrawn is not None
-        assert (withdrawn.status, withdrawn.outcome) == ("closed", "withdrawn")
+        withdrawal = await service.withdraw(citizen)
+        assert withdrawal.case is not None
+        assert (withdrawal.case.status, withdrawal.case.outcome) == ("closed", "withdrawn")
+        assert withdrawal.topics == ((case.id, 77),)
+        await service.topic_deleted(case.id)
         assert await CitizenService(session).forget(600)
     async with sessions() as session:
         kept = await session.get(Case, case.id)
         assert kept is not None
-        assert (kept.citizen_id, kept.chat_id) == (None, None)
+        assert (kept.citizen_id, kept.chat_id, kept.topic_id, kept.card_message_id) == (
+            None,
+            None,
+            None,
+            None,
+        )
         relayed = await session.scalar(select(func.count()).select_from(RelayedMessage))
         assert relayed == 0
 

@@ -73,11 +73,15 @@ class Desk:
         label = "Қазақша" if lang == "kk" else "Русский"
         await self.h.press(user, prompt, button(prompt, label)["callback_data"], count=2)
 
-    async def open_case(self, user: int, lang: str, text: str = "/human") -> int:
-        """The citizen asks for a person; returns the new topic's thread id."""
+    async def open_case(
+        self, user: int, lang: str, text: str = "/human", *, again: bool = False
+    ) -> int:
+        """The citizen (`again`: one who has used the bot before) asks for a
+        person; returns the new topic's thread id."""
         before = set(self.emulator.forum_topics(GROUP))
-        await self.choose(user, lang)
-        await self.h.say(user, "закон о религии" if lang == "ru" else "дін туралы заң")
+        if not again:
+            await self.choose(user, lang)
+            await self.h.say(user, "закон о религии" if lang == "ru" else "дін туралы заң")
         await self.h.say(user, text)
         return int(
             await self.until(
@@ -530,23 +534,92 @@ async def test_outsiders_and_forged_buttons_are_refused(desk: Desk) -> None:
     assert taken.text == "Обращение за вами."
 
 
-async def test_forget_withdraws_the_case(desk: Desk) -> None:
-    thread = await desk.open_case(KK_CITIZEN_2, "kk")
-    await desk.take(AIGERIM, thread, KK_CITIZEN_2)
+def _general_notes(desk: Desk, phrase: str) -> list[SentMessage]:
+    """The bot's messages in the staff group's General topic that contain `phrase`."""
+    return [
+        m
+        for m in desk.emulator.messages_to(GROUP)
+        if m.message_thread_id is None and phrase in (m.text or "")
+    ]
+
+
+async def _close(desk: Desk, staff: int, thread: int, outcome: str) -> None:
+    card = desk.card(thread)
+    await desk.answer(desk.press(staff, card.message_id, card.button("Закрыть")["callback_data"]))
+    picker = await desk.picker(thread, "С каким итогом")
+    await desk.answer(desk.press(staff, picker.message_id, picker.button(outcome)["callback_data"]))
+    await desk.until(
+        lambda: desk.emulator.forum_topics(GROUP)[thread]["is_closed"], what="the closed topic"
+    )
+
+
+async def test_forget_deletes_the_citizens_topics(desk: Desk) -> None:
+    # An earlier case, closed by the counselor, then an open one with a relayed message.
+    first = await desk.open_case(KK_CITIZEN_2, "kk")
+    await desk.take(AIGERIM, first, KK_CITIZEN_2)
+    await _close(desk, AIGERIM, first, "очную")
+    await desk.until(
+        lambda: any("5-ке" in (m.text or "") for m in desk.to_citizen(KK_CITIZEN_2)),
+        what="the rating prompt",
+    )
+    second = await desk.open_case(KK_CITIZEN_2, "kk", again=True)
+    await desk.take(AIGERIM, second, KK_CITIZEN_2)
+    desk.emulator.send_text(KK_CITIZEN_2, "менің ұлым туралы бір нәрсе айтқым келеді")
+    copy = await desk.until(
+        lambda: next((m for m in desk.topic(second) if "ұлым туралы" in (m.text or "")), None),
+        what="the relayed message",
+    )
+    kept = {m.message_id for m in desk.topic(first) + desk.topic(second) if m.message_id}
+    copies = [i for i in kept if desk.emulator.message(GROUP, i) is not None]
     [confirm] = await desk.h.say(KK_CITIZEN_2, "/forget")
+    assert "кеңесшілермен хат алмасуыңыз" in (confirm.text or "")
     replies = await desk.h.press(
         KK_CITIZEN_2, confirm, button(confirm, "Иә")["callback_data"], count=2
     )
     assert "Кеңесшімен әңгімеңіз жабылды" in (replies[0].text or "")
+    assert "деректеріңіз жойылды" in (replies[1].text or "")
+    # Both topics are gone with every copy of the citizen's words; General says so.
+    topics = desk.emulator.forum_topics(GROUP)
+    assert first not in topics
+    assert second not in topics
+    assert copy.message_id in copies
+    assert [i for i in copies if desk.emulator.message(GROUP, i) is not None] == []
+    [note] = _general_notes(desk, "удалил свои данные")
+    assert "#0001, #0002" in (note.text or "")
+    for number in (1, 2):
+        case = await desk.case(id=number)
+        assert (case.citizen_id, case.chat_id, case.topic_id, case.card_message_id) == (
+            None,
+            None,
+            None,
+            None,
+        )
+    assert (await desk.case(id=2)).outcome == "withdrawn"
+    assert (await desk.case(id=1)).outcome != "withdrawn"
+    desk.assert_anonymous()
+
+
+async def test_forget_when_the_bot_cannot_delete_topics(desk: Desk) -> None:
+    thread = await desk.open_case(KK_CITIZEN_2, "kk")
+    desk.emulator.revoke_bot_right(GROUP, "can_delete_messages")
+    [confirm] = await desk.h.say(KK_CITIZEN_2, "/forget")
+    await desk.h.press(KK_CITIZEN_2, confirm, button(confirm, "Иә")["callback_data"], count=2)
+    # The topic stays, closed and marked, with a note asking staff to delete it.
     topic = desk.emulator.forum_topics(GROUP)[thread]
     assert (topic["name"], topic["is_closed"]) == ("#0001 · kk · withdrawn", True)
-    assert any("отозвал обращение" in (m.text or "") for m in desk.topic(thread))
+    notes = [m.text or "" for m in desk.topic(thread)]
+    assert any("не смог удалить эту тему" in n for n in notes)
+    assert any("отозвал обращение" in n for n in notes)
+    assert _general_notes(desk, "удалил свои данные") == []
+    refused = [(e.method, e.description) for e in desk.emulator.errors]
+    assert refused == [("deleteForumTopic", "Bad Request: CHAT_ADMIN_REQUIRED")]
+    desk.emulator.errors.clear()
     case = await desk.case(id=1)
-    assert (case.status, case.outcome, case.citizen_id, case.chat_id) == (
+    assert (case.status, case.outcome, case.citizen_id, case.topic_id) == (
         "closed",
         "withdrawn",
         None,
-        None,
+        thread,
     )
 
 

@@ -171,6 +171,8 @@ class Chat:
     messages: dict[int, JsonDict] = field(default_factory=dict)
     next_message_id: int = 1
     bot_member: bool = True
+    # Administrator rights taken from the bot in this group (revoke_bot_right).
+    bot_revoked: set[str] = field(default_factory=set)
 
     @property
     def private(self) -> bool:

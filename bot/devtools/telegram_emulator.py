@@ -344,6 +344,11 @@ class TelegramEmulator:
         self._chats[chat_id] = chat
         return chat.as_chat()
 
+    def revoke_bot_right(self, chat_id: int, right: str) -> None:
+        """Take one administrator right (e.g. "can_delete_messages") from the bot
+        in a group: the methods that need it fail as Telegram's do."""
+        self._group(chat_id).bot_revoked.add(right)
+
     def add_topic(self, chat_id: int, name: str, *, icon_color: int = 7322096) -> int:
         """A forum topic created by someone else; returns its message_thread_id."""
         chat = self._group(chat_id)
@@ -1459,6 +1464,8 @@ class TelegramEmulator:
     def _delete_forum_topic(self, bot: BotState, params: Params) -> bool:
         chat = self._forum(params)
         topic = self._topic(chat, params)
+        if "can_delete_messages" in chat.bot_revoked:
+            raise bad_request("CHAT_ADMIN_REQUIRED")
         del chat.topics[topic.thread_id]
         for message_id, message in list(chat.messages.items()):
             if message.get("message_thread_id") == topic.thread_id:
@@ -1490,7 +1497,9 @@ class TelegramEmulator:
                 return {"status": "member", "user": bot.as_user()}
             if not chat.bot_member:
                 return {"status": "left", "user": bot.as_user()}
-            return self._administrator(bot.as_user())
+            member = self._administrator(bot.as_user())
+            member.update(dict.fromkeys(chat.bot_revoked, False))
+            return member
         user = self._users.get(int(user_id or 0))
         if user is None:
             raise bad_request("user not found")

@@ -119,6 +119,14 @@ def case_number(case_id: int) -> str:
     return f"#{case_id:04d}"
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    """What /forget left to do in the staff group."""
+
+    case: Case | None  # the case that was open, now closed as withdrawn
+    topics: tuple[tuple[int, int], ...]  # (case id, topic id) of all the citizen's cases
+
+
 class CaseService:
     def __init__(self, session: AsyncSession, *, now: Callable[[], datetime] = utcnow) -> None:
         self._session = session
@@ -221,19 +229,25 @@ class CaseService:
         await self._session.commit()
         case.card_message_id = card_message_id
 
-    async def withdraw(self, citizen: Citizen) -> Case | None:
+    async def withdraw(self, citizen: Citizen) -> Withdrawal:
         """/forget: close the open case as withdrawn and unlink the citizen from
-        every case. Returns the case that was open, if any."""
+        every case. The topics of those cases are returned for deletion."""
         open_case = await self._cases.open_for_citizen(citizen.id)
         if open_case is not None:
             await self._cases.close(open_case.id, CaseOutcome.WITHDRAWN.value, self._now())
             await self._audit.add("withdraw", staff_id=None, case_id=open_case.id)
+        topics = await self._cases.topics_of_citizen(citizen.id)
         case_ids = await self._cases.detach_citizen(citizen.id)
         await self._relay.delete_for_cases(case_ids)
         await self._session.commit()
         if open_case is not None:
             await self._session.refresh(open_case)
-        return open_case
+        return Withdrawal(open_case, tuple(topics))
+
+    async def topic_deleted(self, case_id: int) -> None:
+        """The case's topic is gone (deleted after /forget): forget its ids."""
+        await self._cases.touch(case_id, topic_id=None, card_message_id=None)
+        await self._session.commit()
 
     async def rate(self, citizen: Citizen, case_id: int, score: int) -> bool:
         """The citizen's 1-5 rating of a closed case of theirs."""

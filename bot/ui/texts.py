@@ -7,6 +7,7 @@ Babel catalogs. Citizens' own text is never echoed back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from html import escape
 
@@ -315,7 +316,8 @@ def resources_text(content: ContentLibrary, region: Region, lang: str) -> str:
 def forget_prompt() -> str:
     return _(
         "This deletes everything the bot keeps about you: language, region, the log of "
-        "your questions and your votes. Delete it?"
+        "your questions, your votes and your conversations with counselors in the staff "
+        "chat. Delete it?"
     )
 
 
@@ -706,6 +708,20 @@ def close_keyboard(case_id: int) -> InlineKeyboardMarkup:
     builder.button(text=_("Cancel"), callback_data=CaseAction(action="cancel", case=case_id))
     builder.adjust(1)
     return builder.as_markup()
+
+
+def forgotten_topics_deleted(case_ids: Sequence[int]) -> str:
+    return _(
+        "The citizen of {cases} deleted their data (/forget): the topics of these cases "
+        "were deleted with the copies of their messages."
+    ).format(cases=", ".join(case_number(i) for i in case_ids))
+
+
+def forgotten_topic_left() -> str:
+    return _(
+        "The citizen deleted their data (/forget), but the bot could not delete this topic. "
+        "Delete it by hand, or give the bot the right to delete messages and manage topics."
+    )
 
 
 def closed_note(name: str | None, outcome: str) -> str:

@@ -316,12 +316,37 @@ class CaseDesk:
             await self.post(bot, case, texts.crisis_note(raised=False))
 
     async def withdraw(self, bot: Bot, session: AsyncSession, citizen: Citizen) -> bool:
-        """/forget: the open case closes as withdrawn; the topic shows it."""
-        case = await CaseService(session).withdraw(citizen)
-        if case is None:
-            return False
-        await self.after_close(bot, session, case, None)
-        return True
+        """/forget: the open case closes as withdrawn, and the topics of all the
+        citizen's cases are deleted with the copies of their messages; the
+        General topic says which. A topic the bot cannot delete is closed with a
+        note asking staff to delete it. True if a case was open."""
+        service = CaseService(session)
+        withdrawal = await service.withdraw(citizen)
+        deleted: list[int] = []
+        for case_id, topic_id in withdrawal.topics:
+            try:
+                await bot.delete_forum_topic(chat_id=self.chat_id, message_thread_id=topic_id)
+            except TelegramAPIError as exc:
+                logger.warning("case %s: topic not deleted: %s", case_id, type(exc).__name__)
+                with self.staff_voice():
+                    await self._send_topic(bot, topic_id, texts.forgotten_topic_left())
+                if withdrawal.case is not None and case_id == withdrawal.case.id:
+                    await self.after_close(bot, session, withdrawal.case, None)
+                continue
+            deleted.append(case_id)
+            await service.topic_deleted(case_id)
+        if deleted:
+            logger.info("%d topic(s) deleted after /forget", len(deleted))
+            with self.staff_voice():
+                await self._send_general(bot, texts.forgotten_topics_deleted(deleted))
+        return withdrawal.case is not None
+
+    async def _send_general(self, bot: Bot, text: str) -> None:
+        """A message in the staff group's General topic."""
+        try:
+            await bot.send_message(chat_id=self.chat_id, text=text)
+        except TelegramAPIError as exc:
+            logger.warning("staff group: message not posted: %s", type(exc).__name__)
 
     # --- the relay -----------------------------------------------------------------
 
