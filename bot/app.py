@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -33,6 +33,7 @@ from bot.middlewares import (
     CitizenMiddleware,
     DbSessionMiddleware,
     FloodMiddleware,
+    InFlight,
 )
 from bot.nlu.client import NLUClient, RasaNLUClient
 from bot.services.language import LanguageDetector
@@ -113,6 +114,8 @@ class Application:
     i18n: I18n
     # The counselors' case desk; None without STAFF_CHAT_ID.
     desk: CaseDesk | None = None
+    # The updates being handled, for a shutdown that loses none.
+    in_flight: InFlight = field(default_factory=InFlight)
 
     async def close(self) -> None:
         await self.nlu.close()
@@ -148,6 +151,8 @@ def build_application(settings: Settings, *, nlu: NLUClient | None = None) -> Ap
         desk=desk,
         canned=CannedReplies.load(settings.content_dir / "canned.yml"),
     )
+    in_flight = InFlight()
+    dispatcher.update.outer_middleware(in_flight)
     # Floods are judged on arrival, before ChatOrder queues a chat's messages;
     # neither awaits before passing the update on, so the order holds.
     dispatcher.update.outer_middleware(FloodMiddleware())
@@ -158,7 +163,14 @@ def build_application(settings: Settings, *, nlu: NLUClient | None = None) -> Ap
     dispatcher.update.outer_middleware(CitizenLocaleMiddleware(i18n))
     dispatcher.include_router(build_router())
     dispatcher.errors.register(_on_error)
-    return Application(dispatcher=dispatcher, engine=engine, nlu=nlu_client, i18n=i18n, desk=desk)
+    return Application(
+        dispatcher=dispatcher,
+        engine=engine,
+        nlu=nlu_client,
+        i18n=i18n,
+        desk=desk,
+        in_flight=in_flight,
+    )
 
 
 async def _on_error(event: ErrorEvent) -> None:
@@ -223,14 +235,14 @@ async def running(
         await app.close()
 
 
-async def drain_handlers(dispatcher: Dispatcher, timeout: float = DRAIN_SECONDS) -> None:
+async def drain_handlers(in_flight: InFlight, timeout: float = DRAIN_SECONDS) -> None:
     """Let updates still being handled finish before the session and engine close.
 
     aiogram confirms a batch of updates when it fetches the next, so a handler
     still running at shutdown (waiting for a rate limit, say) holds an update
     Telegram will not send again; cutting it off would lose that message.
     """
-    pending = set(dispatcher._handle_update_tasks)  # aiogram keeps no public handle
+    pending = set(in_flight.tasks) - {asyncio.current_task()}
     if not pending:
         return
     _, late = await asyncio.wait(pending, timeout=timeout)
@@ -280,7 +292,7 @@ async def run_polling(
                     await polling
                 raise
             finally:
-                await drain_handlers(app.dispatcher)
+                await drain_handlers(app.in_flight)
                 if jobs is not None:
                     jobs.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.nlp.normalize import normalize
 from bot.nlu.client import IntentScore, NLUUnavailable, Parse
 
@@ -39,9 +41,13 @@ class KeywordNLU:
         self.rules = {normalize(k): v for k, v in (rules or DEFAULT_RULES).items()}
         self.down = False
         self.calls = 0
+        # When set, every parse waits for this event (a slow NLU server).
+        self.hold: asyncio.Event | None = None
 
     async def parse(self, text: str) -> Parse:
         self.calls += 1
+        if self.hold is not None:
+            await self.hold.wait()
         if self.down:
             raise NLUUnavailable("fake NLU is down")
         folded = normalize(text)

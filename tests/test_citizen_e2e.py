@@ -8,6 +8,7 @@ checks that the bot made no rejected call.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -247,6 +248,22 @@ async def test_forget_deletes_after_confirmation(bot: Harness) -> None:
     assert "удалены" in done.text
     assert await count(bot.settings, Citizen, telegram_id=RU_USER) == 0
     assert await count(bot.settings, MessageLog) == 0
+
+
+async def test_shutdown_lets_updates_in_hand_finish(bot: Harness, nlu: KeywordNLU) -> None:
+    await choose(bot, RU_USER, "ru")
+    nlu.hold = asyncio.Event()
+    before = len(bot.emulator.messages_to(RU_USER))
+    calls = nlu.calls
+    bot.emulator.send_text(RU_USER, "закон о религии")
+    await bot.until(lambda: nlu.calls > calls, what="the update in hand")
+    stopping = asyncio.create_task(bot.stop())
+    await asyncio.sleep(0.3)
+    assert not stopping.done()  # waiting for the handler, not cutting it off
+    nlu.hold.set()
+    await asyncio.wait_for(stopping, 10)
+    [reply] = bot.emulator.messages_to(RU_USER)[before:]
+    assert "483-IV" in (reply.text or "")
 
 
 async def test_first_message_without_start_is_answered_then_language_asked(bot: Harness) -> None:
