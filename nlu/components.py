@@ -4,10 +4,13 @@
   it, so training and serving see one spelling of every word whatever the
   citizen typed: Kazakh special letters or not, Cyrillic or Latin,
   "помогитеее". The bot's safety check folds text with the same function.
-- `KenesLinearClassifier`: a linear SVM over TF-IDF weighted n-gram counts,
-  with confidences from a softmax whose temperature is fitted by internal
-  cross-validation. It trains in seconds where DIET takes minutes, and was
-  more accurate on our held-out data (see config.yml).
+- `KenesWordVectors`: a sentence vector from pretrained Russian word vectors
+  (navec), so words the training data never used still count by meaning
+  ("верёвка" lies nearer "петля" than "мечеть", "билет" nearer "рейс").
+- `KenesLinearClassifier`: a linear SVM over TF-IDF weighted n-gram counts and
+  that sentence vector, with confidences from a softmax whose temperature is
+  fitted by internal cross-validation. It trains in seconds where DIET takes
+  minutes, and was more accurate on our held-out data (see config.yml).
 - `KenesRouteGuard`: routes matter more than intents. It reads the intent
   routes from content/taxonomy.yml at training time and, when the sensitive
   intents (escalate, crisis) together are likely enough, picks the most
@@ -19,6 +22,7 @@ Measured figures and the choice between classifiers are in config.yml.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -30,13 +34,14 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from scipy.sparse import csr_matrix, vstack  # type: ignore[import-untyped,import-not-found,unused-ignore]
+from scipy.sparse import csr_matrix, hstack, vstack  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
 from bot.nlp.normalize import normalize
 from nlu.route_guard import guard
@@ -68,6 +73,122 @@ class KenesTokenizer(WhitespaceTokenizer):
             # Only punctuation or emoji: Rasa needs at least one token.
             tokens = [Token(text, 0, len(text))]
         return self._apply_token_pattern(tokens)
+
+
+# navec's "news" vectors: 250,000 Russian words, 300 dimensions, trained on a
+# billion words of Russian news (https://github.com/natasha/navec, MIT). The
+# file ships inside the natasha package (nlu/requirements.txt): nothing is
+# downloaded at run time.
+NAVEC_FILE = ("data", "emb", "navec_news_v1_1B_250K_300d_100q.tar")
+
+
+def navec_path() -> Path:
+    """The navec file inside the installed natasha package (not imported: only its data)."""
+    spec = importlib.util.find_spec("natasha")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the natasha package (nlu/requirements.txt) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))).joinpath(*NAVEC_FILE)
+
+
+class WordVectors:
+    """navec's word vectors, looked up by the folded spelling of `normalize`.
+
+    Words that fold to one spelling (ё/е, й/и, a Latin transliteration) share
+    the mean of their unit vectors. Vectors stay product-quantized in memory
+    (100 bytes a word) and are unpacked only for the words of a message.
+    """
+
+    _shared: WordVectors | None = None
+
+    def __init__(self, path: Path) -> None:
+        from navec import Navec  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        navec = Navec.load(str(path))
+        self._indexes = navec.pq.indexes
+        self._codes = navec.pq.codes
+        self._qdims = np.arange(navec.pq.qdim)
+        self.dim = int(navec.pq.dim)
+        groups: dict[str, list[int]] = {}
+        for index, word in enumerate(navec.vocab.words):
+            if not word.isalpha():
+                continue
+            folded = normalize(word)
+            if len(folded) > 1 and " " not in folded:
+                groups.setdefault(folded, []).append(index)
+        self._ids = {word: tuple(ids) for word, ids in groups.items()}
+
+    @classmethod
+    def shared(cls) -> WordVectors:
+        """One instance per process: training folds and the server share it."""
+        if cls._shared is None:
+            cls._shared = cls(navec_path())
+        return cls._shared
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._ids
+
+    def word(self, word: str) -> Any:
+        """The unit vector of a folded word, or None if navec does not know it."""
+        ids = self._ids.get(word)
+        if ids is None:
+            return None
+        vectors = self._codes[self._qdims, self._indexes[list(ids)]].reshape(len(ids), self.dim)
+        vectors = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9)
+        mean = vectors.mean(axis=0)
+        return mean / (np.linalg.norm(mean) + 1e-9)
+
+    def sentence(self, folded: str) -> Any:
+        """The unit-length mean of the known words' vectors (zeros if none is known)."""
+        rows = [v for v in (self.word(w) for w in folded.split()) if v is not None]
+        if not rows:
+            return np.zeros(self.dim, dtype=np.float32)
+        mean = np.mean(rows, axis=0)
+        return (mean / (np.linalg.norm(mean) + 1e-9)).astype(np.float32)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class KenesWordVectors(DenseFeaturizer, GraphComponent):
+    """A dense sentence feature: the mean navec vector of the message's words.
+
+    `weight` scales it against the TF-IDF rows (unit length) it is appended
+    to. Kazakh words navec does not know are skipped; the n-grams carry them.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {**DenseFeaturizer.get_default_config(), "weight": 0.5}
+
+    def __init__(self, config: dict[str, Any], name: str) -> None:
+        super().__init__(name, config)
+        self._vectors = WordVectors.shared()
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KenesWordVectors:
+        return cls({**cls.get_default_config(), **config}, execution_context.node_name)
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        return None
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self.process(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        weight = float(self._config["weight"])
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            vector = self._vectors.sentence(normalize(text)) * weight
+            self.add_features_to_message(None, vector[np.newaxis, :], TEXT, message)
+        return messages
 
 
 def _softmax(scores: Any, temperature: float) -> Any:
@@ -135,6 +256,27 @@ class KenesLinearClassifier(GraphComponent, IntentClassifier):
         width = max((r.shape[1] for r in rows if r is not None), default=0)
         return vstack([r if r is not None else csr_matrix((1, width)) for r in rows]).tocsr()
 
+    @staticmethod
+    def _dense(messages: list[Message]) -> Any:
+        """The dense sentence features (KenesWordVectors), or None without them."""
+        rows = []
+        for message in messages:
+            _, sentence = message.get_dense_features(TEXT)
+            rows.append(None if sentence is None else np.asarray(sentence.features).ravel())
+        width = max((len(r) for r in rows if r is not None), default=0)
+        if not width:
+            return None
+        return np.stack([r if r is not None else np.zeros(width) for r in rows])
+
+    def _matrix(self, messages: list[Message], tfidf: Any, *, fit: bool = False) -> Any:
+        """TF-IDF of the n-gram counts, with the dense features appended."""
+        counts = self._features(messages)
+        weighted = tfidf.fit_transform(counts) if fit else tfidf.transform(counts)
+        dense = self._dense(messages)
+        if dense is None:
+            return weighted
+        return hstack([weighted, csr_matrix(dense)]).tocsr()
+
     def _svm(self) -> Any:
         from sklearn.svm import LinearSVC  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
@@ -186,7 +328,7 @@ class KenesLinearClassifier(GraphComponent, IntentClassifier):
             return self._resource
         labels = np.array([e.get(INTENT) for e in examples])
         tfidf = TfidfTransformer(sublinear_tf=self.config["sublinear_tf"])
-        features = tfidf.fit_transform(self._features(examples))
+        features = self._matrix(examples, tfidf, fit=True)
         if len(set(labels)) < 2:
             self.state = {"tfidf": tfidf, "svm": None, "classes": list(set(labels))}
         else:
@@ -200,7 +342,7 @@ class KenesLinearClassifier(GraphComponent, IntentClassifier):
         svm = self.state["svm"]
         if svm is None:
             return list(self.state["classes"]), np.ones((len(messages), 1))
-        features = self.state["tfidf"].transform(self._features(messages))
+        features = self._matrix(messages, self.state["tfidf"])
         probabilities = _softmax(self._scores(svm, features), self.state["temperature"])
         return [str(c) for c in svm.classes_], probabilities
 

@@ -488,3 +488,68 @@ def test_bot_route_figures_add_the_safety_check_to_the_nlu() -> None:
     assert both.bot["escalation recall"] == 1.0
     assert both.bot["false crisis rate"] == pytest.approx(1 / 2)
     assert both.headline()["bot: crisis recall"] == 1.0
+
+
+_WORD_VECTORS_CHECK = r"""
+import json
+import numpy as np
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from bot.nlp.normalize import normalize
+from nlu.components import KenesWordVectors, WordVectors
+
+vectors = WordVectors.shared()
+def cos(a, b):
+    return float(np.dot(vectors.word(normalize(a)), vectors.word(normalize(b))))
+
+featurizer = KenesWordVectors({**KenesWordVectors.get_default_config(), "weight": 0.5}, "wv")
+messages = [Message({TEXT: t}) for t in ("купил верёвку", "qqqq zzzz", "")]
+featurizer.process(messages)
+norms = []
+for message in messages:
+    _, sentence = message.get_dense_features(TEXT)
+    if sentence is None:
+        norms.append(None)
+    else:
+        features = sentence.features
+        norms.append([list(features.shape), float(np.linalg.norm(features))])
+print(json.dumps({
+    "known": [
+        normalize(w) in vectors for w in ("верёвка", "verevka", "самоубийство", "өлтіремін")
+    ],
+    "rope_noose": cos("верёвка", "петля"),
+    "rope_mosque": cos("верёвка", "мечеть"),
+    "ticket_flight": cos("билет", "рейс"),
+    "ticket_prayer": cos("билет", "молитва"),
+    "latin_same": cos("verevka", "верёвка"),
+    "norms": norms,
+}))
+"""
+
+
+@pytest.mark.rasa
+@needs_rasa
+def test_word_vectors_come_from_the_installed_package_and_carry_meaning() -> None:
+    import subprocess
+
+    result = subprocess.run(
+        [str(_REAL.python), "-c", _WORD_VECTORS_CHECK],
+        capture_output=True,
+        text=True,
+        env=_REAL.rasa_env(),
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    # Cyrillic and Latin spellings fold to one word; Kazakh words are not in navec.
+    assert found["known"] == [True, True, True, False]
+    assert found["latin_same"] > 0.99
+    assert found["rope_noose"] > found["rope_mosque"] + 0.1
+    assert found["ticket_flight"] > found["ticket_prayer"] + 0.1
+    # A unit vector times the configured weight; zeros when no word is known.
+    (shape, norm), (_, unknown), empty = found["norms"]
+    assert shape == [1, 300]
+    assert abs(norm - 0.5) < 1e-4
+    assert unknown == 0.0
+    assert empty is None
