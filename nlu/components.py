@@ -137,30 +137,68 @@ class WordVectors:
         mean = vectors.mean(axis=0)
         return mean / (np.linalg.norm(mean) + 1e-9)
 
-    def sentence(self, folded: str) -> Any:
-        """The unit-length mean of the known words' vectors (zeros if none is known)."""
-        rows = [v for v in (self.word(w) for w in folded.split()) if v is not None]
+    def sentence(self, folded: str, bridge: dict[str, str] | None = None) -> Any:
+        """The unit-length mean of the known words' vectors (zeros if none is known).
+
+        A word navec does not know is looked up as its `bridge` translation.
+        """
+        rows = []
+        for word in folded.split():
+            vector = self.word(word)
+            if vector is None and bridge and word in bridge:
+                vector = self.word(bridge[word])
+            if vector is not None:
+                rows.append(vector)
         if not rows:
             return np.zeros(self.dim, dtype=np.float32)
         mean = np.mean(rows, axis=0)
         return (mean / (np.linalg.norm(mean) + 1e-9)).astype(np.float32)
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+BRIDGE = Path(__file__).resolve().parent / "kk_ru.tsv"
+
+
+def read_bridge(path: Path, vectors: WordVectors) -> dict[str, str]:
+    """Folded Kazakh word -> folded Russian word that navec knows (nlu/kk_ru.tsv)."""
+    bridge: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        kazakh, _, russian = line.partition("\t")
+        target = normalize(russian.strip())
+        if kazakh.strip() and target in vectors:
+            bridge[kazakh.strip()] = target
+    return bridge
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class KenesWordVectors(DenseFeaturizer, GraphComponent):
     """A dense sentence feature: the mean navec vector of the message's words.
 
     `weight` scales it against the TF-IDF rows (unit length) it is appended
-    to. Kazakh words navec does not know are skipped; the n-grams carry them.
+    to. Kazakh words reach navec through their Russian translation in
+    nlu/kk_ru.tsv, which training stores in the model (a served model keeps
+    the bridge it was trained with); other unknown words are skipped, and the
+    n-grams carry them.
     """
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {**DenseFeaturizer.get_default_config(), "weight": 0.5}
 
-    def __init__(self, config: dict[str, Any], name: str) -> None:
-        super().__init__(name, config)
+    def __init__(
+        self,
+        config: dict[str, Any],
+        name: str,
+        model_storage: ModelStorage,
+        resource: Resource,
+        bridge: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(name, {**self.get_default_config(), **config})
+        self._model_storage = model_storage
+        self._resource = resource
         self._vectors = WordVectors.shared()
+        self._bridge = bridge if bridge is not None else read_bridge(BRIDGE, self._vectors)
 
     @classmethod
     def create(
@@ -170,11 +208,34 @@ class KenesWordVectors(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> KenesWordVectors:
-        return cls({**cls.get_default_config(), **config}, execution_context.node_name)
+        return cls(config, execution_context.node_name, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> KenesWordVectors:
+        try:
+            with model_storage.read_from(resource) as directory:
+                bridge = json.loads((directory / "bridge.json").read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            bridge = None
+        return cls(config, execution_context.node_name, model_storage, resource, bridge)
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
         return None
+
+    def train(self, training_data: TrainingData) -> Resource:
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / "bridge.json").write_text(
+                json.dumps(self._bridge, ensure_ascii=False), encoding="utf-8"
+            )
+        return self._resource
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self.process(training_data.training_examples)
@@ -186,7 +247,7 @@ class KenesWordVectors(DenseFeaturizer, GraphComponent):
             text = message.get(TEXT)
             if not text:
                 continue
-            vector = self._vectors.sentence(normalize(text)) * weight
+            vector = self._vectors.sentence(normalize(text), self._bridge) * weight
             self.add_features_to_message(None, vector[np.newaxis, :], TEXT, message)
         return messages
 

@@ -368,8 +368,9 @@ def _tiny_checkout(root: Path) -> Path:
     for name in ("config.yml", "content/taxonomy.yml"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes((REPO / name).read_bytes())
-    for path in (REPO / "nlu").glob("*.py"):
-        (root / "nlu" / path.name).write_bytes(path.read_bytes())
+    for path in (REPO / "nlu").iterdir():
+        if path.is_file() and path.suffix in (".py", ".tsv"):
+            (root / "nlu" / path.name).write_bytes(path.read_bytes())
     (root / "nlu" / "requirements.txt").write_bytes(_REAL.requirements.read_bytes())
     (root / "bot" / "__init__.py").write_text("")
     (root / "bot" / "nlp" / "__init__.py").write_text("")
@@ -502,8 +503,8 @@ vectors = WordVectors.shared()
 def cos(a, b):
     return float(np.dot(vectors.word(normalize(a)), vectors.word(normalize(b))))
 
-featurizer = KenesWordVectors({**KenesWordVectors.get_default_config(), "weight": 0.5}, "wv")
-messages = [Message({TEXT: t}) for t in ("купил верёвку", "qqqq zzzz", "")]
+featurizer = KenesWordVectors({"weight": 0.5}, "wv", None, None)
+messages = [Message({TEXT: t}) for t in ("купил верёвку", "qqqq zzzz", "", "ұлым соғысқа кетуге")]
 featurizer.process(messages)
 norms = []
 for message in messages:
@@ -522,6 +523,10 @@ print(json.dumps({
     "ticket_flight": cos("билет", "рейс"),
     "ticket_prayer": cos("билет", "молитва"),
     "latin_same": cos("verevka", "верёвка"),
+    "bridge": [
+        featurizer._bridge.get(normalize(kk)) == normalize(ru)
+        for kk, ru in (("ұлым", "сын"), ("соғыс", "война"), ("кетуге", "уехать"))
+    ],
     "norms": norms,
 }))
 """
@@ -548,8 +553,11 @@ def test_word_vectors_come_from_the_installed_package_and_carry_meaning() -> Non
     assert found["rope_noose"] > found["rope_mosque"] + 0.1
     assert found["ticket_flight"] > found["ticket_prayer"] + 0.1
     # A unit vector times the configured weight; zeros when no word is known.
-    (shape, norm), (_, unknown), empty = found["norms"]
+    (shape, norm), (_, unknown), empty, (_, kazakh) = found["norms"]
     assert shape == [1, 300]
     assert abs(norm - 0.5) < 1e-4
     assert unknown == 0.0
     assert empty is None
+    # Kazakh words reach the vectors through nlu/kk_ru.tsv.
+    assert found["bridge"] == [True, True, True]
+    assert abs(kazakh - 0.5) < 1e-4
