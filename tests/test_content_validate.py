@@ -261,6 +261,29 @@ def test_safety_lexicons_in_either_layout(tree: Path) -> None:
     ]
 
 
+def test_the_kazakh_russian_word_bridge(tree: Path) -> None:
+    bridge = tree / "nlu" / "kk_ru.tsv"
+    bridge.parent.mkdir(exist_ok=True)
+    bridge.write_text(
+        "# comment\n"
+        "улым\tсын\n"
+        "ekeu\n"  # no tab
+        "ұлым\tсын\n"  # not folded
+        "улым\tдочь\n"  # twice
+        "согыс\tWar\n"  # not a Russian word
+        "ма\t\n",  # a particle: no translation
+        encoding="utf-8",
+    )
+    report = validate(tree)
+    assert _errors(report) == [
+        "nlu/kk_ru.tsv:3: expected two columns separated by one tab",
+        "nlu/kk_ru.tsv:4: write the Kazakh word folded, as the NLU sees it: 'улым'",
+        "nlu/kk_ru.tsv:5: 'улым' is already on line 2",
+        "nlu/kk_ru.tsv:6: the translation is one lowercase Russian word",
+    ]
+    assert report.checked["Kazakh-Russian word bridge entries"] == 3
+
+
 def test_broken_yaml_is_reported_with_its_line(tree: Path) -> None:
     (tree / "nlu_data" / "ru" / "broken.yml").write_text("nlu:\n- intent: greet\n  examples: [\n")
     errors = _errors(validate(tree))

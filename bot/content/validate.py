@@ -10,7 +10,9 @@ know about:
 - every intent has a curated answer in kk and ru, at most 1000 characters,
   in valid Telegram HTML, with https links only;
 - every resource id an answer names exists, the resource directory covers the
-  taxonomy's 20 regions, and the menu and safety lexicons name real intents.
+  taxonomy's 20 regions, and the menu and safety lexicons name real intents;
+- nlu/kk_ru.tsv (the Kazakh -> Russian word bridge of the NLU's word vectors)
+  has folded Kazakh words, each once, and one Russian word each.
 
 Unverified facts and contacts are warnings: they are expected while editors
 check them, and must not block a release. Errors make the exit code 1.
@@ -154,8 +156,34 @@ def validate(root: Path, *, rasa: bool = False, project: Project | None = None) 
         _check_menu(taxonomy, _load(content / "menu.yml", report, required=False), report)
         _check_safety(taxonomy, content / "safety", report)
     _warn_unverified_resources(resources, report)
+    _check_bridge(root / "nlu" / "kk_ru.tsv", report)
     report.relative_to(root)
     return report
+
+
+def _check_bridge(path: Path, report: Report) -> None:
+    """nlu/kk_ru.tsv: `folded Kazakh word<TAB>Russian word`, each Kazakh word once."""
+    if not path.is_file():
+        return
+    seen: dict[str, int] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        where = f"{path}:{number}"
+        kazakh, tab, russian = line.partition("\t")
+        if not tab or "\t" in russian:
+            report.error(where, "expected two columns separated by one tab")
+            continue
+        if kazakh != normalize(kazakh) or " " in kazakh:
+            folded = normalize(kazakh)
+            report.error(where, f"write the Kazakh word folded, as the NLU sees it: {folded!r}")
+        elif kazakh in seen:
+            report.error(where, f"{kazakh!r} is already on line {seen[kazakh]}")
+        else:
+            seen[kazakh] = number
+        if russian.strip() and not re.fullmatch(r"[а-яё-]+", russian.strip()):
+            report.error(where, "the translation is one lowercase Russian word")
+    report.checked["Kazakh-Russian word bridge entries"] += len(seen)
 
 
 # --- loading -------------------------------------------------------------------
