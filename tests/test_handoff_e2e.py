@@ -623,6 +623,23 @@ async def test_forget_when_the_bot_cannot_delete_topics(desk: Desk) -> None:
     )
 
 
+async def test_forget_after_staff_deleted_the_topic(desk: Desk) -> None:
+    thread = await desk.open_case(RU_CITIZEN, "ru")
+    desk.emulator.delete_topic(GROUP, thread)
+    posted = len(desk.emulator.messages_to(GROUP))
+    [confirm] = await desk.h.say(RU_CITIZEN, "/forget")
+    yes = button(confirm, "Да")["callback_data"]
+    replies = await desk.h.press(RU_CITIZEN, confirm, yes, count=2)
+    assert "удалены" in (replies[1].text or "")
+    refused = [(e.method, e.description) for e in desk.emulator.errors]
+    assert refused == [("deleteForumTopic", "Bad Request: TOPIC_ID_INVALID")]
+    desk.emulator.errors.clear()
+    case = await desk.case(id=1)
+    assert (case.outcome, case.topic_id, case.citizen_id) == ("withdrawn", None, None)
+    # The topic is gone already: no note to it, none to General.
+    assert desk.emulator.messages_to(GROUP)[posted:] == []
+
+
 async def test_crisis_opens_an_urgent_case_with_the_numbers_first(desk: Desk) -> None:
     await desk.choose(RU_CITIZEN, "ru")
     numbers, answer, opened = await desk.h.say(RU_CITIZEN, "я больше жить не хочу", count=3)

@@ -349,6 +349,14 @@ class TelegramEmulator:
         in a group: the methods that need it fail as Telegram's do."""
         self._group(chat_id).bot_revoked.add(right)
 
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """A forum topic deleted by an administrator, with all its messages."""
+        chat = self._group(chat_id)
+        del chat.topics[thread_id]
+        for message_id, message in list(chat.messages.items()):
+            if message.get("message_thread_id") == thread_id:
+                del chat.messages[message_id]
+
     def add_topic(self, chat_id: int, name: str, *, icon_color: int = 7322096) -> int:
         """A forum topic created by someone else; returns its message_thread_id."""
         chat = self._group(chat_id)
@@ -1466,10 +1474,7 @@ class TelegramEmulator:
         topic = self._topic(chat, params)
         if "can_delete_messages" in chat.bot_revoked:
             raise bad_request("CHAT_ADMIN_REQUIRED")
-        del chat.topics[topic.thread_id]
-        for message_id, message in list(chat.messages.items()):
-            if message.get("message_thread_id") == topic.thread_id:
-                del chat.messages[message_id]
+        self.delete_topic(chat.id, topic.thread_id)
         return True
 
     def _get_chat(self, bot: BotState, params: Params) -> JsonDict:

@@ -327,6 +327,9 @@ class CaseDesk:
             try:
                 await bot.delete_forum_topic(chat_id=self.chat_id, message_thread_id=topic_id)
             except TelegramAPIError as exc:
+                if any(gone in exc.message for gone in _TOPIC_GONE):
+                    await service.topic_deleted(case_id)  # staff deleted it already
+                    continue
                 logger.warning("case %s: topic not deleted: %s", case_id, type(exc).__name__)
                 with self.staff_voice():
                     await self._send_topic(bot, topic_id, texts.forgotten_topic_left())
