@@ -219,11 +219,7 @@ class KenesWordVectors(DenseFeaturizer, GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> KenesWordVectors:
-        try:
-            with model_storage.read_from(resource) as directory:
-                bridge = json.loads((directory / "bridge.json").read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError):
-            bridge = None
+        bridge = _stored_json(model_storage, resource, "bridge.json")
         return cls(config, execution_context.node_name, model_storage, resource, bridge)
 
     @classmethod
@@ -231,10 +227,7 @@ class KenesWordVectors(DenseFeaturizer, GraphComponent):
         return None
 
     def train(self, training_data: TrainingData) -> Resource:
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / "bridge.json").write_text(
-                json.dumps(self._bridge, ensure_ascii=False), encoding="utf-8"
-            )
+        _store_json(self._model_storage, self._resource, "bridge.json", self._bridge)
         return self._resource
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -250,6 +243,21 @@ class KenesWordVectors(DenseFeaturizer, GraphComponent):
             vector = self._vectors.sentence(normalize(text), self._bridge) * weight
             self.add_features_to_message(None, vector[np.newaxis, :], TEXT, message)
         return messages
+
+
+def _store_json(storage: ModelStorage, resource: Resource, name: str, value: Any) -> None:
+    """A component's state, as JSON inside the model."""
+    with storage.write_to(resource) as directory:
+        (directory / name).write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+
+
+def _stored_json(storage: ModelStorage, resource: Resource, name: str) -> Any | None:
+    """What `_store_json` stored, or None (a model trained before the component had it)."""
+    try:
+        with storage.read_from(resource) as directory:
+            return json.loads((directory / name).read_text(encoding="utf-8"))
+    except (ValueError, FileNotFoundError):
+        return None
 
 
 def _softmax(scores: Any, temperature: float) -> Any:
@@ -496,8 +504,7 @@ class KenesRouteGuard(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         # The routes are stored in the model: serving needs no taxonomy file.
         self.routes = taxonomy_routes(Path(self.config["taxonomy"]))
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / "routes.json").write_text(json.dumps(self.routes), encoding="utf-8")
+        _store_json(self._model_storage, self._resource, "routes.json", self.routes)
         return self._resource
 
     @classmethod
@@ -509,11 +516,7 @@ class KenesRouteGuard(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> KenesRouteGuard:
-        try:
-            with model_storage.read_from(resource) as directory:
-                routes = json.loads((directory / "routes.json").read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError):
-            return cls(config, model_storage, resource)
+        routes = _stored_json(model_storage, resource, "routes.json")
         return cls(config, model_storage, resource, routes)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -236,13 +236,13 @@ class CaseService:
         if open_case is not None:
             await self._cases.close(open_case.id, CaseOutcome.WITHDRAWN.value, self._now())
             await self._audit.add("withdraw", staff_id=None, case_id=open_case.id)
-        topics = await self._cases.topics_of_citizen(citizen.id)
-        case_ids = await self._cases.detach_citizen(citizen.id)
-        await self._relay.delete_for_cases(case_ids)
+        cases = await self._cases.detach_citizen(citizen.id)
+        await self._relay.delete_for_cases([case_id for case_id, _ in cases])
         await self._session.commit()
         if open_case is not None:
             await self._session.refresh(open_case)
-        return Withdrawal(open_case, tuple(topics))
+        topics = tuple((case_id, int(topic)) for case_id, topic in cases if topic is not None)
+        return Withdrawal(open_case, topics)
 
     async def topic_deleted(self, case_id: int) -> None:
         """The case's topic is gone (deleted after /forget): forget its ids."""

@@ -165,28 +165,20 @@ class CaseRepository:
     async def touch(self, case_id: int, **values: Any) -> None:
         await self._session.execute(update(Case).where(Case.id == case_id).values(**values))
 
-    async def topics_of_citizen(self, citizen_id: int) -> list[tuple[int, int]]:
-        """(case id, topic id) of every case of a citizen that has a topic."""
+    async def detach_citizen(self, citizen_id: int) -> list[tuple[int, int | None]]:
+        """Remove the link to a citizen from all their cases; returns (case id,
+        topic id) of each."""
         result = await self._session.execute(
-            select(Case.id, Case.topic_id)
-            .where(Case.citizen_id == citizen_id, Case.topic_id.is_not(None))
-            .order_by(Case.id)
+            select(Case.id, Case.topic_id).where(Case.citizen_id == citizen_id).order_by(Case.id)
         )
-        return [
-            (int(case_id), int(topic_id))
-            for case_id, topic_id in result.all()
-            if topic_id is not None
-        ]
-
-    async def detach_citizen(self, citizen_id: int) -> list[int]:
-        """Remove the link to a citizen from all their cases; returns the case ids."""
-        result = await self._session.execute(select(Case.id).where(Case.citizen_id == citizen_id))
-        ids = [int(row) for row in result.scalars()]
-        if ids:
+        cases = [(int(case_id), topic_id) for case_id, topic_id in result.all()]
+        if cases:
             await self._session.execute(
-                update(Case).where(Case.id.in_(ids)).values(citizen_id=None, chat_id=None)
+                update(Case)
+                .where(Case.id.in_([case_id for case_id, _ in cases]))
+                .values(citizen_id=None, chat_id=None)
             )
-        return ids
+        return cases
 
 
 def _aware(moment: datetime) -> datetime:

@@ -344,12 +344,14 @@ class CaseDesk:
                 await self._send_general(bot, texts.forgotten_topics_deleted(deleted))
         return withdrawal.case is not None
 
-    async def _send_general(self, bot: Bot, text: str) -> None:
-        """A message in the staff group's General topic."""
+    async def _send_general(self, bot: Bot, text: str) -> bool:
+        """A message in the staff group's General topic; False if Telegram refused it."""
         try:
             await bot.send_message(chat_id=self.chat_id, text=text)
         except TelegramAPIError as exc:
             logger.warning("staff group: message not posted: %s", type(exc).__name__)
+            return False
+        return True
 
     # --- the relay -----------------------------------------------------------------
 
@@ -508,9 +510,4 @@ class CaseDesk:
         lines = [self.case_line(case) for case in due]
         with self.staff_voice():
             text = texts.announcement(lines, waiting)
-        try:
-            await bot.send_message(chat_id=self.chat_id, text=text)
-        except TelegramAPIError as exc:
-            logger.warning("announcement not posted: %s", type(exc).__name__)
-            return False
-        return True
+        return await self._send_general(bot, text)
