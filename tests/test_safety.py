@@ -37,8 +37,9 @@ from bot.services.routes import Route
 from bot.services.safety import LexiconError, SafetyCheck
 
 LEXICONS = PROJECT_ROOT / "content" / "safety"
-# The development set: tune on it, so that the test set still measures.
+# The development sets: tune on them, so that the test set still measures.
 DEV_DATA = PROJECT_ROOT / "bench" / "safety_dev"
+DEV2_DATA = PROJECT_ROOT / "bench" / "safety_dev2"
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +104,7 @@ def lexicon_lines() -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("data", [DEFAULT_DATA, DEV_DATA], ids=["test", "dev"])
+@pytest.mark.parametrize("data", [DEFAULT_DATA, DEV_DATA, DEV2_DATA], ids=["test", "dev", "dev2"])
 def test_test_set_kept_apart_from_lexicons_and_nlu_data(
     data: Path, training_texts: list[str], lexicon_lines: list[str]
 ) -> None:
@@ -113,10 +114,19 @@ def test_test_set_kept_apart_from_lexicons_and_nlu_data(
     assert not problems, "\n".join(sorted(problems))
 
 
-def test_development_set_kept_apart_from_test_set(cases: list[SafetyCase]) -> None:
-    """Tuning on bench/safety_dev must not tune on the test set by the back door."""
-    development = {m for c in load_test_set(DEV_DATA) for m in c.messages}
+@pytest.mark.parametrize("data", [DEV_DATA, DEV2_DATA], ids=["dev", "dev2"])
+def test_development_set_kept_apart_from_test_set(data: Path, cases: list[SafetyCase]) -> None:
+    """Tuning on the development sets must not tune on the test set by the back door."""
+    development = {m for c in load_test_set(data) for m in c.messages}
     problems = _near_copies(development, [m for c in cases for m in c.messages], "the test set")
+    assert not problems, "\n".join(sorted(problems))
+
+
+def test_development_sets_are_distinct() -> None:
+    """The second development set adds new messages, not copies of the first."""
+    second = {m for c in load_test_set(DEV2_DATA) for m in c.messages}
+    first = [m for c in load_test_set(DEV_DATA) for m in c.messages]
+    problems = _near_copies(second, first, "bench/safety_dev")
     assert not problems, "\n".join(sorted(problems))
 
 
@@ -230,6 +240,10 @@ def test_warning_signs_of_suicide(safety: SafetyCheck, text: str) -> None:
         ("папа меня убьёт за двойку", "папа меня убьёт за двойку, а я хочу умереть"),
         ("ұялғаннан өлгім келді", "ұялғаннан өлгім келді, бірақ шынымен өзімді өлтіргім келеді"),
         ("зорлық-зомбылыққа қарсы плакат", "зорлық-зомбылыққа қарсы плакат, ал күйеуім мені ұрады"),
+        ("біздің команда оларды 3:1 ұрып тастады", "команда ұтылды, кешке әкем мені ұрып тастады"),
+        ("мешіт жанында балалар петарда жарып ойнады", "петарда емес, мектепте бомба жарамын"),
+        ("соңғы раундта бомбаны дефуз жасап ұтып алдық", "ағам гаражда бомба жасап жатыр"),
+        ("стою на мосту в пробке, опаздываю на намаз", "стою на мосту, хочу прыгнуть"),
     ],
 )
 def test_exclusions(safety: SafetyCheck, benign: str, dangerous: str) -> None:
@@ -239,6 +253,9 @@ def test_exclusions(safety: SafetyCheck, benign: str, dangerous: str) -> None:
 
 def test_unless_cancels_only_nearby(safety: SafetyCheck) -> None:
     assert safety.check("Иракқа іссапарға барамын") is None
+    # Jokes are left to the NLU: "I'm not joking" must not cancel a threat.
+    assert route(safety, "я не шучу, убью их всех завтра") is Route.CRISIS
+    assert route(safety, "әзіл емес, ертең бәрін өлтіремін") is Route.CRISIS
     assert (
         route(safety, "у меня командировка в Ирак, а сын собирается в Сирию воевать")
         is Route.CRISIS
