@@ -43,7 +43,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, vstack  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
-from bot.nlp.normalize import normalize
+from bot.nlp.normalize import emoji_tokens, normalize
 from nlu.route_guard import guard
 
 _CHUNK = re.compile(r"\S+")
@@ -52,11 +52,13 @@ TAXONOMY = Path(__file__).resolve().parent.parent / "content" / "taxonomy.yml"
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class KenesTokenizer(WhitespaceTokenizer):
-    """Whitespace tokenizer over the normalised text.
+    """Whitespace tokenizer over the normalised text, plus emoji tokens.
 
     Each whitespace-separated chunk of the original text is normalised on its
     own, so every token keeps the offsets of the chunk it came from and entity
-    annotations stay aligned with the original message.
+    annotations stay aligned with the original message. The chunk's emoji,
+    which normalising drops, follow its words as `emoji_*` tokens
+    (`bot.nlp.normalize.emoji_tokens`): "өліп қалдым 😂" is a joke.
     """
 
     @staticmethod
@@ -67,10 +69,10 @@ class KenesTokenizer(WhitespaceTokenizer):
         text: str = message.get(attribute) or ""
         tokens: list[Token] = []
         for chunk in _CHUNK.finditer(text):
-            for word in normalize(chunk.group(0)).split():
+            for word in normalize(chunk.group(0)).split() + emoji_tokens(chunk.group(0)):
                 tokens.append(Token(word, chunk.start(), chunk.end()))
         if not tokens:
-            # Only punctuation or emoji: Rasa needs at least one token.
+            # Only punctuation: Rasa needs at least one token.
             tokens = [Token(text, 0, len(text))]
         return self._apply_token_pattern(tokens)
 
@@ -477,7 +479,13 @@ class KenesRouteGuard(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"threshold": 0.3, "crisis_threshold": 0.3, "taxonomy": str(TAXONOMY)}
+        return {
+            "threshold": 0.3,
+            "crisis_threshold": 0.3,
+            "sure_sensitive": 1.0,
+            "sure_crisis_threshold": 1.0,
+            "taxonomy": str(TAXONOMY),
+        }
 
     def __init__(
         self,
@@ -538,6 +546,8 @@ class KenesRouteGuard(GraphComponent, IntentClassifier):
             self.routes,
             threshold=self.config["threshold"],
             crisis_threshold=self.config["crisis_threshold"],
+            sure_sensitive=self.config["sure_sensitive"],
+            sure_crisis_threshold=self.config["sure_crisis_threshold"],
         )
         message.set(
             "route_scores",

@@ -8,7 +8,10 @@ of all escalate and crisis intents and P(crisis) that of the crisis intents:
 - if the top intent is not sensitive but P(sensitive) >= `threshold`, the
   most likely sensitive intent becomes the intent;
 - if the intent is then an escalate one but P(crisis) >= `crisis_threshold`,
-  the most likely crisis intent becomes the intent; a crisis intent with
+  the most likely crisis intent becomes the intent; so it does when the
+  message is surely sensitive (P(sensitive) >= `sure_sensitive`) and
+  P(crisis) >= `sure_crisis_threshold`: the person needs a human for certain,
+  and whether they are in danger is the only doubt left; a crisis intent with
   P(crisis) below it is reported as the likeliest escalate intent (or, when
   the sensitive intents are unlikely, the best ordinary one): the classifier
   alone is not sure enough to call emergency services' numbers for it, and
@@ -42,6 +45,8 @@ def guard(
     *,
     threshold: float,
     crisis_threshold: float,
+    sure_sensitive: float = 1.0,
+    sure_crisis_threshold: float = 1.0,
 ) -> GuardDecision:
     """The intent and confidence to report for a classifier's `ranking` (best first)."""
     ordered = sorted(ranking, key=lambda item: -item[1])
@@ -50,8 +55,11 @@ def guard(
     crisis = [(n, c) for n, c in sensitive if routes.get(n) == "crisis"]
     p_sensitive = sum(c for _, c in sensitive)
     p_crisis = sum(c for _, c in crisis)
+    crisis_likely = p_crisis >= crisis_threshold or (
+        p_sensitive >= sure_sensitive and p_crisis >= sure_crisis_threshold
+    )
     chosen = intent
-    if routes.get(chosen) == "crisis" and p_crisis < crisis_threshold:
+    if routes.get(chosen) == "crisis" and not crisis_likely:
         # A weak crisis guess ("бүгін қай күн" -> self-harm at 0.2) is not a
         # crisis: it is handled as escalate (a person offered at once) when the
         # sensitive intents are likely enough, else as the best ordinary intent.
@@ -66,8 +74,8 @@ def guard(
         if not sensitive or p_sensitive < threshold:
             return GuardDecision(intent, confidence, p_sensitive, p_crisis, changed=False)
         chosen = sensitive[0][0]
-    if routes.get(chosen) == "escalate" and crisis and p_crisis >= crisis_threshold:
+    if routes.get(chosen) == "escalate" and crisis and crisis_likely:
         chosen = crisis[0][0]
-    elif routes.get(chosen) == "crisis" and p_crisis < crisis_threshold:
+    elif routes.get(chosen) == "crisis" and not crisis_likely:
         chosen = next((n for n, _ in sensitive if routes.get(n) == "escalate"), chosen)
     return GuardDecision(chosen, p_sensitive, p_sensitive, p_crisis, changed=True)

@@ -352,6 +352,31 @@ def test_guard_raises_escalate_to_crisis_but_never_lowers_a_crisis() -> None:
     assert _guard(crisis) == ("crisis_abuse", 0.95, True)
 
 
+def test_guard_calls_a_crisis_sooner_when_a_person_is_surely_needed() -> None:
+    """Sure that the person needs a human, a quarter's chance of danger is a crisis."""
+    sure = [
+        ("personal_doubts", 0.5),
+        ("crisis_abuse", 0.27),
+        ("relative_in_group", 0.2),
+        ("greet", 0.03),
+    ]
+    unsure = [
+        ("personal_doubts", 0.4),
+        ("crisis_abuse", 0.27),
+        ("relative_in_group", 0.13),
+        ("greet", 0.2),
+    ]
+    rule = {"threshold": 0.3, "crisis_threshold": 0.5}
+    sooner = {**rule, "sure_sensitive": 0.9, "sure_crisis_threshold": 0.25}
+    assert guard("personal_doubts", sure, ROUTES, **rule).intent == "personal_doubts"
+    assert guard("personal_doubts", sure, ROUTES, **sooner).intent == "crisis_abuse"
+    assert guard("personal_doubts", unsure, ROUTES, **sooner).intent == "personal_doubts"
+    # A crisis intent on top is kept by the same rule rather than demoted.
+    top = [("crisis_abuse", 0.48), ("personal_doubts", 0.45), ("greet", 0.07)]
+    assert guard("crisis_abuse", top, ROUTES, **rule).intent == "personal_doubts"
+    assert guard("crisis_abuse", top, ROUTES, **sooner).intent == "crisis_abuse"
+
+
 # --- the real thing ------------------------------------------------------------------------
 
 _REAL = Project()
@@ -561,3 +586,45 @@ def test_word_vectors_come_from_the_installed_package_and_carry_meaning() -> Non
     # Kazakh words reach the vectors through nlu/kk_ru.tsv.
     assert found["bridge"] == [True, True, True]
     assert abs(kazakh - 0.5) < 1e-4
+
+
+_TOKENIZER_CHECK = r"""
+import json
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from nlu.components import KenesTokenizer
+
+tokenizer = KenesTokenizer(KenesTokenizer.get_default_config())
+found = {}
+for text in ("өліп қалдым😂 kulkiden", "😔", "..."):
+    tokens = tokenizer.tokenize(Message({TEXT: text}), TEXT)
+    found[text] = [[t.text, t.start, t.end] for t in tokens]
+print(json.dumps(found, ensure_ascii=False))
+"""
+
+
+@pytest.mark.rasa
+@needs_rasa
+def test_the_nlu_tokenizer_keeps_emoji_as_tokens_of_their_chunk() -> None:
+    import subprocess
+
+    result = subprocess.run(
+        [str(_REAL.python), "-c", _TOKENIZER_CHECK],
+        capture_output=True,
+        text=True,
+        env=_REAL.rasa_env(),
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["өліп қалдым😂 kulkiden"] == [
+        ["олип", 0, 4],
+        ["калдым", 5, 12],
+        ["emoji_1f602", 5, 12],
+        ["emoji_joy", 5, 12],
+        ["кулкиден", 13, 21],
+    ]
+    # An emoji alone is a message with tokens; punctuation alone keeps its text.
+    assert found["😔"] == [["emoji_1f614", 0, 1], ["emoji_sorrow", 0, 1]]
+    assert found["..."] == [["...", 0, 3]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlp.normalize import normalize, tokens
+from bot.nlp.normalize import emoji_tokens, normalize, tokens
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,16 @@ def test_digits_kept_and_punctuation_emoji_dropped() -> None:
 def test_empty_and_symbols_only() -> None:
     assert normalize("") == ""
     assert normalize("🙂 ... !!!") == ""
+
+
+def test_emoji_become_word_tokens_for_the_nlu() -> None:
+    # The joke and the lament fold to the same words; only the emoji differ.
+    assert normalize("өліп қалдым 😂") == normalize("өліп қалдым 😔")
+    assert emoji_tokens("өліп қалдым 😂") == ["emoji_1f602", "emoji_joy"]
+    assert emoji_tokens("өліп қалдым 😔") == ["emoji_1f614", "emoji_sorrow"]
+    # Word tokens (\w+, what Rasa's CountVectorsFeaturizer keeps), in order;
+    # skin tones, joiners and variation selectors are dropped.
+    found = emoji_tokens("🙏🏻 ❤️ 💔 hello")
+    assert found == ["emoji_1f64f", "emoji_2764", "emoji_1f494", "emoji_sorrow"]
+    assert all(t.replace("_", "").isalnum() for t in found)
+    assert emoji_tokens("просто текст, 112!") == []

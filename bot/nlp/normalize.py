@@ -169,3 +169,30 @@ def normalize(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """The normalised words of `text`."""
     return normalize(text).split()
+
+
+# Emoji carry tone that the words alone do not: "өліп қалдым 😂" is a joke,
+# "өліп қалдым 😔" may not be. `normalize` drops them (the safety lexicons
+# match words); the NLU gets them back as word tokens through `emoji_tokens`.
+# Two groups let a rare emoji share what the common ones of its kind taught.
+_JOY = frozenset("😂🤣😅😆😄😁😃😀🙈😜😝😹🤪😛😊🙃😉😎🥳🤭😋")
+_SORROW = frozenset("😢😭😔💔😞😟😥😰😨😱😩😣😖😫🥺😿🖤😓😪🥀")
+
+
+def emoji_tokens(text: str) -> list[str]:
+    """Word tokens for the emoji and other pictographs of `text`, in order.
+
+    Each symbol becomes `emoji_<code point>`; joyful ones are followed by
+    `emoji_joy`, sorrowful ones by `emoji_sorrow`. Skin tones, joiners and
+    variation selectors are not symbols of their own and are skipped.
+    """
+    out: list[str] = []
+    for ch in text:
+        if unicodedata.category(ch) != "So":
+            continue
+        out.append(f"emoji_{ord(ch):x}")
+        if ch in _JOY:
+            out.append("emoji_joy")
+        elif ch in _SORROW:
+            out.append("emoji_sorrow")
+    return out
