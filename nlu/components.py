@@ -34,6 +34,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.nlu.tokenizers.tokenizer import Token
@@ -459,6 +460,12 @@ class KenesLinearClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource, state)
 
 
+def _word_count(message: Message) -> int:
+    """The message's words as the classifier saw them (emoji tokens not counted)."""
+    tokens = message.get(TOKENS_NAMES[TEXT]) or []
+    return sum(1 for token in tokens if not str(token.text).startswith("emoji_"))
+
+
 def taxonomy_routes(path: Path = TAXONOMY) -> dict[str, str]:
     """intent -> route, from the taxonomy (read with PyYAML, which Rasa depends on)."""
     import yaml
@@ -484,6 +491,8 @@ class KenesRouteGuard(GraphComponent, IntentClassifier):
             "crisis_threshold": 0.3,
             "sure_sensitive": 1.0,
             "sure_crisis_threshold": 1.0,
+            "short_words": 0,
+            "short_crisis_threshold": 1.0,
             "taxonomy": str(TAXONOMY),
         }
 
@@ -548,6 +557,9 @@ class KenesRouteGuard(GraphComponent, IntentClassifier):
             crisis_threshold=self.config["crisis_threshold"],
             sure_sensitive=self.config["sure_sensitive"],
             sure_crisis_threshold=self.config["sure_crisis_threshold"],
+            words=_word_count(message),
+            short_words=self.config["short_words"],
+            short_crisis_threshold=self.config["short_crisis_threshold"],
         )
         message.set(
             "route_scores",

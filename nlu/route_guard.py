@@ -16,6 +16,11 @@ of all escalate and crisis intents and P(crisis) that of the crisis intents:
   the sensitive intents are unlikely, the best ordinary one): the classifier
   alone is not sure enough to call emergency services' numbers for it, and
   the bot's NLU-independent safety check still raises real danger to crisis;
+- a message of at most `short_words` words ("жоқ", "хватит уже") needs
+  P(crisis) >= `short_crisis_threshold` to be a crisis: a bare word says
+  little, the crisis words are frequent in crisis examples ("басқа жол жоқ"),
+  and short messages that are crises in earnest ("өлгім келеді") are the
+  explicit kind the safety check's lexicons catch;
 - a sensitive intent's confidence becomes P(sensitive): for these messages
   the route (a person, at once), not the exact intent, decides what the bot
   does, so the bot's confidence threshold applies to the route.
@@ -47,17 +52,26 @@ def guard(
     crisis_threshold: float,
     sure_sensitive: float = 1.0,
     sure_crisis_threshold: float = 1.0,
+    words: int | None = None,
+    short_words: int = 0,
+    short_crisis_threshold: float = 1.0,
 ) -> GuardDecision:
-    """The intent and confidence to report for a classifier's `ranking` (best first)."""
+    """The intent and confidence to report for a classifier's `ranking` (best first).
+
+    `words` is the number of words of the message (None: unknown, not short).
+    """
     ordered = sorted(ranking, key=lambda item: -item[1])
     confidence = dict(ordered).get(intent, 0.0)
     sensitive = [(n, c) for n, c in ordered if routes.get(n) in SENSITIVE_ROUTES]
     crisis = [(n, c) for n, c in sensitive if routes.get(n) == "crisis"]
     p_sensitive = sum(c for _, c in sensitive)
     p_crisis = sum(c for _, c in crisis)
-    crisis_likely = p_crisis >= crisis_threshold or (
-        p_sensitive >= sure_sensitive and p_crisis >= sure_crisis_threshold
-    )
+    if words is not None and words <= short_words:
+        crisis_likely = p_crisis >= max(crisis_threshold, short_crisis_threshold)
+    else:
+        crisis_likely = p_crisis >= crisis_threshold or (
+            p_sensitive >= sure_sensitive and p_crisis >= sure_crisis_threshold
+        )
     chosen = intent
     if routes.get(chosen) == "crisis" and not crisis_likely:
         # A weak crisis guess ("бүгін қай күн" -> self-harm at 0.2) is not a

@@ -12,6 +12,7 @@ import json
 import threading
 import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -366,15 +367,35 @@ def test_guard_calls_a_crisis_sooner_when_a_person_is_surely_needed() -> None:
         ("relative_in_group", 0.13),
         ("greet", 0.2),
     ]
-    rule = {"threshold": 0.3, "crisis_threshold": 0.5}
-    sooner = {**rule, "sure_sensitive": 0.9, "sure_crisis_threshold": 0.25}
-    assert guard("personal_doubts", sure, ROUTES, **rule).intent == "personal_doubts"
-    assert guard("personal_doubts", sure, ROUTES, **sooner).intent == "crisis_abuse"
-    assert guard("personal_doubts", unsure, ROUTES, **sooner).intent == "personal_doubts"
+    rule = partial(guard, routes=ROUTES, threshold=0.3, crisis_threshold=0.5)
+    sooner = partial(rule, sure_sensitive=0.9, sure_crisis_threshold=0.25)
+    assert rule("personal_doubts", sure).intent == "personal_doubts"
+    assert sooner("personal_doubts", sure).intent == "crisis_abuse"
+    assert sooner("personal_doubts", unsure).intent == "personal_doubts"
     # A crisis intent on top is kept by the same rule rather than demoted.
     top = [("crisis_abuse", 0.48), ("personal_doubts", 0.45), ("greet", 0.07)]
-    assert guard("crisis_abuse", top, ROUTES, **rule).intent == "personal_doubts"
-    assert guard("crisis_abuse", top, ROUTES, **sooner).intent == "crisis_abuse"
+    assert rule("crisis_abuse", top).intent == "personal_doubts"
+    assert sooner("crisis_abuse", top).intent == "crisis_abuse"
+
+
+def test_guard_wants_more_for_a_crisis_of_one_or_two_words() -> None:
+    """A bare "жоқ" read as self-harm at 0.9 is not enough for emergency numbers."""
+    ranking = [("crisis_self_harm", 0.9), ("personal_doubts", 0.05), ("greet", 0.05)]
+    rule = partial(
+        guard,
+        routes=ROUTES,
+        threshold=0.3,
+        crisis_threshold=0.5,
+        short_words=2,
+        short_crisis_threshold=0.95,
+    )
+    short = rule("crisis_self_harm", ranking, words=1)
+    assert (short.intent, short.changed) == ("personal_doubts", True)
+    assert rule("crisis_self_harm", ranking, words=3).intent == "crisis_self_harm"
+    assert rule("crisis_self_harm", ranking).intent == "crisis_self_harm"
+    sure = [("crisis_self_harm", 0.97), ("greet", 0.03)]
+    kept = rule("crisis_self_harm", sure, words=2)
+    assert kept.intent == "crisis_self_harm"
 
 
 # --- the real thing ------------------------------------------------------------------------

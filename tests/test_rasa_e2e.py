@@ -121,3 +121,18 @@ def test_published_model_reaches_the_running_server(rasa_url: str) -> None:
     assert str(status["model_file"]).endswith(model.name)
     result = route(["какой закон регулирует религию"], "--nlu-url", rasa_url)
     assert json.loads(result.stdout)["intent"] == "law_religious_activity"
+
+
+def test_short_replies_are_not_crises(rasa_url: str) -> None:
+    """A bare "жоқ" or "хватит" is no reason to send emergency numbers."""
+    replies = ["жоқ", "нет", "бәрі", "хватит", "ешкім", "никто", "жоқ енді", "хватит уже"]
+    replies += ["и?", "иии?", "эээ", "ештеңе", "бос", "не?", "керек емес", "тоқта"]
+    result = route(replies, "--nlu-url", rasa_url)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == len(replies)
+    crises = [r["text"] for r in records if r["route"] == "crisis"]
+    assert not crises
+    # ... while short messages that are crises in earnest still are.
+    result = route(["өлгім келеді", "хочу умереть", "суицид"], "--nlu-url", rasa_url)
+    assert [json.loads(line)["route"] for line in result.stdout.splitlines()] == ["crisis"] * 3
