@@ -14,6 +14,7 @@ import time
 import urllib.request
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -537,6 +538,22 @@ def test_bot_route_figures_add_the_safety_check_to_the_nlu() -> None:
     assert both.headline()["bot: crisis recall"] == 1.0
 
 
+def _run_in_rasa(script: str) -> Any:
+    """Run `script` in the NLU virtualenv; the JSON its last line printed."""
+    import subprocess
+
+    result = subprocess.run(
+        [str(_REAL.python), "-c", script],
+        capture_output=True,
+        text=True,
+        env=_REAL.rasa_env(),
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 _WORD_VECTORS_CHECK = r"""
 import json
 import numpy as np
@@ -581,18 +598,7 @@ print(json.dumps({
 @pytest.mark.rasa
 @needs_rasa
 def test_word_vectors_come_from_the_installed_package_and_carry_meaning() -> None:
-    import subprocess
-
-    result = subprocess.run(
-        [str(_REAL.python), "-c", _WORD_VECTORS_CHECK],
-        capture_output=True,
-        text=True,
-        env=_REAL.rasa_env(),
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = _run_in_rasa(_WORD_VECTORS_CHECK)
     # Cyrillic and Latin spellings fold to one word; Kazakh words are not in navec.
     assert found["known"] == [True, True, True, False]
     assert found["latin_same"] > 0.99
@@ -627,18 +633,7 @@ print(json.dumps(found, ensure_ascii=False))
 @pytest.mark.rasa
 @needs_rasa
 def test_the_nlu_tokenizer_keeps_emoji_as_tokens_of_their_chunk() -> None:
-    import subprocess
-
-    result = subprocess.run(
-        [str(_REAL.python), "-c", _TOKENIZER_CHECK],
-        capture_output=True,
-        text=True,
-        env=_REAL.rasa_env(),
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = _run_in_rasa(_TOKENIZER_CHECK)
     assert found["өліп қалдым😂 kulkiden"] == [
         ["олип", 0, 4],
         ["калдым", 5, 12],
