@@ -6,7 +6,7 @@ the Rasa virtualenv:
 
     python -m nlu.heldout JOB.json RESULT.json
 
-JOB.json: {"config": path, "domain": path or null,
+JOB.json: {"config": path, "domain": path or null, "ranking_size": int (optional),
            "folds": [{"train": [{"intent", "example"}], "test": [text, ...]}]}
 RESULT.json: {"folds": [{"train_seconds", "parse_seconds",
                          "predictions": [{"intent", "confidence", "ranking"}]}]}
@@ -50,7 +50,9 @@ def write_training_data(examples: list[dict[str, str]], path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-async def _predict(model_path: str, texts: list[str]) -> list[dict[str, Any]]:
+async def _predict(
+    model_path: str, texts: list[str], ranking_size: int = RANKING_SIZE
+) -> list[dict[str, Any]]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(model_path)
@@ -60,7 +62,7 @@ async def _predict(model_path: str, texts: list[str]) -> list[dict[str, Any]]:
         intent = parsed.get("intent") or {}
         ranking = [
             [str(r.get("name")), float(r.get("confidence") or 0.0)]
-            for r in (parsed.get("intent_ranking") or [])[:RANKING_SIZE]
+            for r in (parsed.get("intent_ranking") or [])[:ranking_size]
         ]
         predictions.append(
             {
@@ -72,7 +74,9 @@ async def _predict(model_path: str, texts: list[str]) -> list[dict[str, Any]]:
     return predictions
 
 
-def run_fold(fold: dict[str, Any], config: str, domain: str | None) -> dict[str, Any]:
+def run_fold(
+    fold: dict[str, Any], config: str, domain: str | None, ranking_size: int = RANKING_SIZE
+) -> dict[str, Any]:
     from rasa.model_training import train_nlu
 
     with tempfile.TemporaryDirectory(prefix="kenes-heldout-") as tmp:
@@ -84,7 +88,7 @@ def run_fold(fold: dict[str, Any], config: str, domain: str | None) -> dict[str,
         if model is None:
             raise RuntimeError("rasa produced no model")
         started = time.monotonic()
-        predictions = asyncio.run(_predict(model, list(fold["test"])))
+        predictions = asyncio.run(_predict(model, list(fold["test"]), ranking_size))
         parse_seconds = time.monotonic() - started
     return {
         "train_seconds": train_seconds,
@@ -102,7 +106,14 @@ def main(argv: list[str]) -> int:
     folds = []
     for number, fold in enumerate(job["folds"], 1):
         print(f"fold {number}/{len(job['folds'])}: training ...", file=sys.stderr, flush=True)
-        folds.append(run_fold(fold, job["config"], job.get("domain")))
+        folds.append(
+            run_fold(
+                fold,
+                job["config"],
+                job.get("domain"),
+                int(job.get("ranking_size") or RANKING_SIZE),
+            )
+        )
         print(
             f"fold {number}: trained in {folds[-1]['train_seconds']:.1f} s",
             file=sys.stderr,

@@ -138,13 +138,21 @@ class FoldRun:
 
 
 def run_folds(
-    project: Project, folds: Sequence[Fold], *, config: Path | None = None
+    project: Project,
+    folds: Sequence[Fold],
+    *,
+    config: Path | None = None,
+    ranking_size: int | None = None,
 ) -> list[FoldRun]:
-    """Train on each fold's train part and predict its test part, in the Rasa venv."""
+    """Train on each fold's train part and predict its test part, in the Rasa venv.
+
+    Each prediction keeps the `ranking_size` likeliest intents (default 5).
+    """
     ensure_venv(project)
     job = {
         "config": str(config or project.config),
         "domain": str(project.domain) if project.domain.is_file() else None,
+        "ranking_size": ranking_size,
         "folds": [
             {
                 "train": [{"intent": e.intent, "example": e.raw} for e in train],

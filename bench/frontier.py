@@ -1,0 +1,288 @@
+"""Crisis recall against false crises, as the route guard's crisis threshold moves.
+
+One K-fold cross-validation exactly as `python -m bot content evaluate
+--folds K` runs it, plus one model trained on all examples and asked about the
+safety development sets (`bench/safety_dev`, `bench/safety_dev2`). Every
+intent's confidence is kept, and the route guard (`nlu.route_guard.guard`)
+and the bot's confidence threshold are replayed for each `crisis_threshold`
+given, with the guard's other settings as config.yml has them. So one
+training run shows the whole trade-off an editor or engineer chooses from;
+the table in config.yml was made with it. It prints numbers; it asserts
+nothing.
+
+    .venv/bin/python bench/frontier.py [--folds 5] [--thresholds 0.3,0.4,0.5]
+        [--dev bench/safety_dev bench/safety_dev2]
+
+Columns. Cross-validation, NLU alone ("bot": NLU and safety check, as the bot
+routes): crisis recall; escalation recall; false escalation and false crisis
+rates on ordinary (faq, service) examples; out_of_scope examples sent to the
+crisis route. Development sets, NLU and safety check (as `python -m bot
+safety evaluate --data DIR`): crisis recall, and false crises among the
+ordinary messages. The test set (`tests/data/safety`) is left out on purpose:
+thresholds are chosen on these, and the test set is measured once after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+import yaml  # noqa: E402
+
+from bot.content.taxonomy import FALLBACK_INTENT, Taxonomy  # noqa: E402
+from bot.nlp.normalize import tokens  # noqa: E402
+from bot.services.routes import Route  # noqa: E402
+from nlu.route_guard import guard  # noqa: E402
+
+SENSITIVE = (Route.ESCALATE, Route.CRISIS)
+ORDINARY = (Route.FAQ, Route.SERVICE)
+GUARD = "nlu.components.KenesRouteGuard"
+DEFAULT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One message the NLU was asked about: every intent's confidence, and its words."""
+
+    ranking: tuple[tuple[str, float], ...]
+    words: int
+
+
+@dataclass(frozen=True)
+class Held:
+    """A held-out training example: what it should be, and the safety check's route."""
+
+    expected: Route
+    intent: str
+    message: Scored
+    safety: Route | None
+
+
+@dataclass(frozen=True)
+class DevCase:
+    """A development case: one or more messages of one citizen, judged as a whole."""
+
+    name: str  # "safety_dev kk"
+    expected: Route | None  # None: ordinary
+    messages: tuple[Scored, ...]
+    safety: Route | None
+
+
+def guard_settings(config: Path) -> dict[str, Any]:
+    """The route guard's settings in a Rasa config file (its `name` left out)."""
+    raw = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    for component in raw.get("pipeline") or []:
+        if component.get("name") == GUARD:
+            return {k: v for k, v in component.items() if k != "name"}
+    raise SystemExit(f"{config}: no {GUARD} in the pipeline")
+
+
+def nlu_route(
+    message: Scored,
+    routes: Mapping[str, str],
+    taxonomy: Taxonomy,
+    settings: Mapping[str, Any],
+    threshold: float,
+) -> Route:
+    """The route the bot takes on the NLU's word, as the served pipeline decides it.
+
+    The guard runs on the classifier's ranking, then a confidence below the
+    bot's threshold is the fallback route (Rasa's FallbackClassifier and the
+    bot both apply it).
+    """
+    ranking = [(name, conf) for name, conf in message.ranking if name != FALLBACK_INTENT]
+    if not ranking:
+        return Route.FALLBACK
+    ranking.sort(key=lambda item: -item[1])
+    decision = guard(ranking[0][0], ranking, routes, words=message.words, **settings)
+    if decision.confidence < threshold:
+        return Route.FALLBACK
+    return taxonomy.route_of(decision.intent)
+
+
+def _ratio(hits: int, total: int, empty: float) -> float:
+    return hits / total if total else empty
+
+
+def cv_figures(
+    held: Sequence[Held],
+    routes: Mapping[str, str],
+    taxonomy: Taxonomy,
+    settings: Mapping[str, Any],
+    threshold: float,
+) -> dict[str, float]:
+    """Route figures of the held-out examples, by the NLU alone and with the safety check."""
+    count: dict[str, int] = dict.fromkeys(("crisis", "sensitive", "ordinary", "oos"), 0)
+    for prefix in ("", "bot "):
+        for key in ("crisis hit", "sensitive hit", "escalated", "false crisis", "oos crisis"):
+            count[prefix + key] = 0
+    for example in held:
+        route = nlu_route(example.message, routes, taxonomy, settings, threshold)
+        both = Route.most_serious(route, example.safety)
+        count["crisis"] += example.expected is Route.CRISIS
+        count["sensitive"] += example.expected in SENSITIVE
+        count["ordinary"] += example.expected in ORDINARY
+        count["oos"] += example.expected is Route.FALLBACK
+        for prefix, got in (("", route), ("bot ", both)):
+            if example.expected is Route.CRISIS:
+                count[prefix + "crisis hit"] += got is Route.CRISIS
+            if example.expected in SENSITIVE:
+                count[prefix + "sensitive hit"] += got in SENSITIVE
+            if example.expected in ORDINARY:
+                count[prefix + "escalated"] += got in SENSITIVE
+                count[prefix + "false crisis"] += got is Route.CRISIS
+            if example.expected is Route.FALLBACK:
+                count[prefix + "oos crisis"] += got is Route.CRISIS
+    figures: dict[str, float] = {}
+    for prefix in ("", "bot "):
+        figures[prefix + "crisis recall"] = _ratio(
+            count[prefix + "crisis hit"], count["crisis"], 1.0
+        )
+        figures[prefix + "escalation recall"] = _ratio(
+            count[prefix + "sensitive hit"], count["sensitive"], 1.0
+        )
+        figures[prefix + "false escalation"] = _ratio(
+            count[prefix + "escalated"], count["ordinary"], 0.0
+        )
+        figures[prefix + "false crisis"] = _ratio(
+            count[prefix + "false crisis"], count["ordinary"], 0.0
+        )
+        figures[prefix + "out_of_scope to crisis"] = count[prefix + "oos crisis"]
+    return figures
+
+
+def dev_figures(
+    cases: Sequence[DevCase],
+    routes: Mapping[str, str],
+    taxonomy: Taxonomy,
+    settings: Mapping[str, Any],
+    threshold: float,
+) -> dict[str, tuple[float, int, int]]:
+    """Per set and language: (crisis recall, false crises, ordinary cases), NLU + safety check."""
+    tallies: dict[str, list[int]] = {}
+    for case in cases:
+        tally = tallies.setdefault(case.name, [0, 0, 0, 0])
+        route = Route.most_serious(
+            case.safety,
+            *(nlu_route(m, routes, taxonomy, settings, threshold) for m in case.messages),
+        )
+        if case.expected is Route.CRISIS:
+            tally[0] += 1
+            tally[1] += route is Route.CRISIS
+        elif case.expected is None:
+            tally[2] += 1
+            tally[3] += route is Route.CRISIS
+    return {
+        name: (_ratio(hit, crisis, 1.0), false, ordinary)
+        for name, (crisis, hit, ordinary, false) in tallies.items()
+    }
+
+
+def _scored(text: str, ranking: Sequence[tuple[str, float]]) -> Scored:
+    return Scored(tuple(ranking), len(tokens(text)))
+
+
+def main() -> None:
+    from bot.cli.safety import evaluate_offline, load_test_set
+    from bot.config import Settings
+    from bot.content import evaluate as ev
+    from bot.nlu.data import Example, read_examples
+    from bot.nlu.tooling import Project
+    from bot.services.safety import SafetyCheck
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--thresholds",
+        default=",".join(str(t) for t in DEFAULT_THRESHOLDS),
+        help="the crisis_threshold values to replay, comma-separated",
+    )
+    parser.add_argument(
+        "--dev",
+        nargs="*",
+        type=Path,
+        default=[ROOT / "bench" / "safety_dev", ROOT / "bench" / "safety_dev2"],
+        help="development sets (folders like bench/safety_dev)",
+    )
+    args = parser.parse_args()
+    thresholds = [float(t) for t in args.thresholds.split(",") if t.strip()]
+
+    project = Project()
+    threshold = Settings().nlu_confidence_threshold
+    taxonomy = Taxonomy.load(project.root / "content" / "taxonomy.yml")
+    safety = SafetyCheck.from_directory(project.root / "content" / "safety")
+    settings = guard_settings(project.config)
+    examples = read_examples(project.nlu_data)
+    folds = ev.kfold_split(examples, args.folds)
+    dev = [(directory, load_test_set(directory)) for directory in args.dev]
+    texts = sorted({m for _, cases in dev for case in cases for m in case.messages})
+    asked = [Example("", "", text, Path("dev"), 0) for text in texts]
+    started = time.monotonic()
+    runs = ev.run_folds(project, [*folds, (list(examples), asked)], ranking_size=1000)
+    print(
+        f"{len(examples)} examples, {args.folds} folds, {len(texts)} development messages; "
+        f"trained and asked in {time.monotonic() - started:.0f} s",
+        file=sys.stderr,
+    )
+
+    held = [
+        Held(
+            taxonomy.route_of(example.intent),
+            example.intent,
+            _scored(example.text, prediction.ranking),
+            verdict.route if (verdict := safety.check(example.text)) else None,
+        )
+        for run in runs[:-1]
+        for example, prediction in zip(run.test, run.predictions, strict=True)
+    ]
+    by_text = {
+        text: _scored(text, p.ranking) for text, p in zip(texts, runs[-1].predictions, strict=True)
+    }
+    dev_cases = [
+        DevCase(
+            f"{directory.name} {case.lang}",
+            case.expected,
+            tuple(by_text[m] for m in case.messages),
+            outcome.safety,
+        )
+        for directory, cases in dev
+        for case, outcome in zip(cases, evaluate_offline(safety, cases), strict=True)
+    ]
+    names = {n for e in held for n, _ in e.message.ranking} | {e.intent for e in held}
+    routes = {name: taxonomy.route_of(name).value for name in names}
+
+    fixed = {k: v for k, v in settings.items() if k != "crisis_threshold"}
+    print(f"route guard: {fixed}; bot threshold {threshold}")
+    sets = sorted({case.name for case in dev_cases})
+    header = (
+        "crisis_th | CV crisis  bot    | esc    bot    | false esc  bot   "
+        "| false crisis  bot   | oos->crisis bot"
+    )
+    print(header + "".join(f" | {name}: crisis, false" for name in sets))
+    for value in thresholds:
+        current = {**settings, "crisis_threshold": value}
+        cv = cv_figures(held, routes, taxonomy, current, threshold)
+        line = (
+            f"{value:9.2f} | {cv['crisis recall']:.3f}  {cv['bot crisis recall']:.3f} "
+            f"| {cv['escalation recall']:.3f}  {cv['bot escalation recall']:.3f} "
+            f"| {cv['false escalation']:.3f}  {cv['bot false escalation']:.3f} "
+            f"| {cv['false crisis']:.4f}  {cv['bot false crisis']:.4f} "
+            f"| {cv['out_of_scope to crisis']:4.0f} {cv['bot out_of_scope to crisis']:4.0f}"
+        )
+        figures = dev_figures(dev_cases, routes, taxonomy, current, threshold)
+        for name in sets:
+            recall, false, ordinary = figures[name]
+            line += f" | {recall:.3f}, {false}/{ordinary}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

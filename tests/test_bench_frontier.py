@@ -1,0 +1,99 @@
+"""bench/frontier.py replays the route guard as the served pipeline applies it."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from bot.content.taxonomy import Taxonomy
+from bot.services.routes import Route
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_frontier", REPO / "bench" / "frontier.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+frontier = _load()
+TAXONOMY = Taxonomy.load(REPO / "content" / "taxonomy.yml")
+ROUTES = {name: spec.route.value for name, spec in TAXONOMY.intents.items()}
+SETTINGS = {"threshold": 0.3, "crisis_threshold": 0.5}
+
+
+def _msg(*ranking: tuple[str, float], words: int = 5) -> object:
+    return frontier.Scored(tuple(ranking), words)
+
+
+def test_guard_settings_are_read_from_the_pipeline(tmp_path: Path) -> None:
+    settings = frontier.guard_settings(REPO / "config.yml")
+    assert "crisis_threshold" in settings
+    assert "name" not in settings
+    bare = tmp_path / "config.yml"
+    bare.write_text("pipeline:\n  - name: WhitespaceTokenizer\n")
+    with pytest.raises(SystemExit):
+        frontier.guard_settings(bare)
+
+
+def test_a_replayed_route_follows_the_crisis_threshold() -> None:
+    split = _msg(("crisis_self_harm", 0.6), ("personal_doubts", 0.3), ("greet", 0.1))
+
+    def route(message: object, **settings: float) -> Route:
+        merged = {**SETTINGS, **settings}
+        result: Route = frontier.nlu_route(message, ROUTES, TAXONOMY, merged, 0.3)
+        return result
+
+    assert route(split) is Route.CRISIS
+    # A stricter crisis threshold keeps the person but not the emergency route.
+    assert route(split, crisis_threshold=0.7) is Route.ESCALATE
+    # The fallback classifier's own entry is not an intent; low confidence is fallback.
+    unsure = _msg(("nlu_fallback", 0.9), ("greet", 0.2), ("thanks", 0.15))
+    assert route(unsure) is Route.FALLBACK
+    assert route(_msg(("greet", 0.9))) is Route.SERVICE
+    assert route(_msg()) is Route.FALLBACK
+
+
+def test_cv_figures_count_each_route_and_the_safety_check() -> None:
+    crisis_hit = _msg(("crisis_self_harm", 0.9), ("greet", 0.1))
+    ordinary = _msg(("greet", 0.95))
+    held = [
+        frontier.Held(Route.CRISIS, "crisis_self_harm", crisis_hit, None),
+        # Missed by the NLU, raised by the safety check: counts for the bot only.
+        frontier.Held(Route.CRISIS, "crisis_self_harm", ordinary, Route.CRISIS),
+        frontier.Held(Route.SERVICE, "greet", ordinary, None),
+        frontier.Held(Route.SERVICE, "greet", crisis_hit, None),  # a false crisis
+        frontier.Held(Route.FALLBACK, "out_of_scope", crisis_hit, None),
+    ]
+    figures = frontier.cv_figures(held, ROUTES, TAXONOMY, SETTINGS, 0.3)
+    assert figures["crisis recall"] == 0.5
+    assert figures["bot crisis recall"] == 1.0
+    assert figures["escalation recall"] == 0.5
+    assert figures["false escalation"] == 0.5
+    assert figures["false crisis"] == 0.5
+    assert figures["out_of_scope to crisis"] == 1
+
+
+def test_dev_figures_judge_a_case_by_its_most_serious_message() -> None:
+    calm = _msg(("greet", 0.95))
+    danger = _msg(("crisis_violence_threat", 0.8), ("greet", 0.2))
+    cases = [
+        frontier.DevCase("dev kk", Route.CRISIS, (calm, danger, calm), None),
+        frontier.DevCase("dev kk", Route.CRISIS, (calm,), Route.CRISIS),
+        frontier.DevCase("dev kk", Route.CRISIS, (calm,), None),
+        frontier.DevCase("dev kk", None, (calm,), None),
+        frontier.DevCase("dev kk", None, (danger,), None),
+        frontier.DevCase("dev ru", None, (calm,), None),
+    ]
+    figures = frontier.dev_figures(cases, ROUTES, TAXONOMY, SETTINGS, 0.3)
+    assert figures["dev kk"] == (pytest.approx(2 / 3), 1, 2)
+    assert figures["dev ru"] == (1.0, 0, 1)
