@@ -472,6 +472,39 @@ def test_evaluate_trains_and_predicts_in_one_rasa_process(tmp_path: Path) -> Non
     assert set(scores.accuracy_by_lang) == {"ru"}
 
 
+@pytest.mark.rasa
+@needs_rasa
+def test_evaluate_keeps_as_many_intents_per_prediction_as_asked(tmp_path: Path) -> None:
+    root = _tiny_checkout(tmp_path / "repo")
+    more = {
+        "thanks": ["спасибо", "рахмет", "благодарю"],
+        "goodbye": ["пока", "до свидания", "сау бол"],
+        "request_human": ["позовите человека", "хочу оператора", "живой человек нужен"],
+        "theology_question": ["как совершать намаз", "что такое ураза", "можно ли есть это"],
+        "out_of_scope": ["какая погода", "курс доллара", "сколько время"],
+    }
+    data = root / "nlu_data" / "ru" / "tiny.yml"
+    lines = [data.read_text().rstrip("\n")]
+    for intent, texts in more.items():
+        lines += [f"- intent: {intent}", "  examples: |", *(f"    - {t}" for t in texts)]
+    data.write_text("\n".join(lines) + "\n")
+    (root / "domain.yml").write_text(
+        'version: "3.1"\nintents: [greet, crisis_self_harm, ' + ", ".join(more) + "]\n"
+    )
+    project = Project(root=root, cache=tmp_path / "cache")
+    project.cache.mkdir()
+    project.venv.symlink_to(_REAL.venv)
+    examples = read_examples(project.nlu_data)
+    fold = (examples, examples[:2])
+    (default,) = ev.run_folds(project, [fold])
+    (every,) = ev.run_folds(project, [fold], ranking_size=1000)
+    assert {len(p.ranking) for p in default.predictions} == {5}
+    # All seven intents (the fallback classifier may add its own entry).
+    for prediction in every.predictions:
+        names = {name for name, _ in prediction.ranking} - {"nlu_fallback"}
+        assert names == {"greet", "crisis_self_harm", *more}
+
+
 def test_compare_checks_a_ref_out_into_a_temporary_worktree(tmp_path: Path) -> None:
     import shutil
     import subprocess
