@@ -37,13 +37,12 @@ sys.path[:0] = [str(ROOT)]
 
 import yaml  # noqa: E402
 
+from bot.content.evaluate import RouteTally  # noqa: E402
 from bot.content.taxonomy import FALLBACK_INTENT, Taxonomy  # noqa: E402
 from bot.nlp.normalize import tokens  # noqa: E402
 from bot.services.routes import Route  # noqa: E402
 from nlu.route_guard import guard  # noqa: E402
 
-SENSITIVE = (Route.ESCALATE, Route.CRISIS)
-ORDINARY = (Route.FAQ, Route.SERVICE)
 GUARD = "nlu.components.KenesRouteGuard"
 DEFAULT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -85,95 +84,57 @@ def guard_settings(config: Path) -> dict[str, Any]:
     raise SystemExit(f"{config}: no {GUARD} in the pipeline")
 
 
-def nlu_route(
-    message: Scored,
-    routes: Mapping[str, str],
-    taxonomy: Taxonomy,
-    settings: Mapping[str, Any],
-    threshold: float,
-) -> Route:
-    """The route the bot takes on the NLU's word, as the served pipeline decides it.
+@dataclass(frozen=True)
+class Replay:
+    """The served pipeline's last steps, with the route guard's settings to try."""
 
-    The guard runs on the classifier's ranking, then a confidence below the
-    bot's threshold is the fallback route (Rasa's FallbackClassifier and the
-    bot both apply it).
-    """
-    ranking = [(name, conf) for name, conf in message.ranking if name != FALLBACK_INTENT]
-    if not ranking:
-        return Route.FALLBACK
-    ranking.sort(key=lambda item: -item[1])
-    decision = guard(ranking[0][0], ranking, routes, words=message.words, **settings)
-    if decision.confidence < threshold:
-        return Route.FALLBACK
-    return taxonomy.route_of(decision.intent)
+    routes: Mapping[str, str]
+    taxonomy: Taxonomy
+    settings: Mapping[str, Any]
+    threshold: float  # the bot's NLU confidence threshold
+
+    def route(self, message: Scored) -> Route:
+        """The route the bot takes on the NLU's word, as the served pipeline decides it.
+
+        The guard runs on the classifier's ranking; then a confidence below the
+        bot's threshold is the fallback route (Rasa's FallbackClassifier and
+        the bot both apply it).
+        """
+        ranking = [(name, conf) for name, conf in message.ranking if name != FALLBACK_INTENT]
+        if not ranking:
+            return Route.FALLBACK
+        ranking.sort(key=lambda item: -item[1])
+        decision = guard(ranking[0][0], ranking, self.routes, words=message.words, **self.settings)
+        if decision.confidence < self.threshold:
+            return Route.FALLBACK
+        return self.taxonomy.route_of(decision.intent)
 
 
-def _ratio(hits: int, total: int, empty: float) -> float:
-    return hits / total if total else empty
-
-
-def cv_figures(
-    held: Sequence[Held],
-    routes: Mapping[str, str],
-    taxonomy: Taxonomy,
-    settings: Mapping[str, Any],
-    threshold: float,
-) -> dict[str, float]:
-    """Route figures of the held-out examples, by the NLU alone and with the safety check."""
-    count: dict[str, int] = dict.fromkeys(("crisis", "sensitive", "ordinary", "oos"), 0)
-    for prefix in ("", "bot "):
-        for key in ("crisis hit", "sensitive hit", "escalated", "false crisis", "oos crisis"):
-            count[prefix + key] = 0
+def cv_figures(held: Sequence[Held], replay: Replay) -> dict[str, float]:
+    """`content evaluate`'s route figures, by the NLU alone and with the safety check
+    ("bot ..."), and the out_of_scope examples each sends to the crisis route."""
+    nlu, bot = RouteTally(), RouteTally()
+    out_of_scope = {"": 0, "bot ": 0}
     for example in held:
-        route = nlu_route(example.message, routes, taxonomy, settings, threshold)
+        route = replay.route(example.message)
         both = Route.most_serious(route, example.safety)
-        count["crisis"] += example.expected is Route.CRISIS
-        count["sensitive"] += example.expected in SENSITIVE
-        count["ordinary"] += example.expected in ORDINARY
-        count["oos"] += example.expected is Route.FALLBACK
-        for prefix, got in (("", route), ("bot ", both)):
-            if example.expected is Route.CRISIS:
-                count[prefix + "crisis hit"] += got is Route.CRISIS
-            if example.expected in SENSITIVE:
-                count[prefix + "sensitive hit"] += got in SENSITIVE
-            if example.expected in ORDINARY:
-                count[prefix + "escalated"] += got in SENSITIVE
-                count[prefix + "false crisis"] += got is Route.CRISIS
-            if example.expected is Route.FALLBACK:
-                count[prefix + "oos crisis"] += got is Route.CRISIS
-    figures: dict[str, float] = {}
-    for prefix in ("", "bot "):
-        figures[prefix + "crisis recall"] = _ratio(
-            count[prefix + "crisis hit"], count["crisis"], 1.0
-        )
-        figures[prefix + "escalation recall"] = _ratio(
-            count[prefix + "sensitive hit"], count["sensitive"], 1.0
-        )
-        figures[prefix + "false escalation"] = _ratio(
-            count[prefix + "escalated"], count["ordinary"], 0.0
-        )
-        figures[prefix + "false crisis"] = _ratio(
-            count[prefix + "false crisis"], count["ordinary"], 0.0
-        )
-        figures[prefix + "out_of_scope to crisis"] = count[prefix + "oos crisis"]
+        nlu.add(example.expected, route)
+        bot.add(example.expected, both)
+        if example.expected is Route.FALLBACK:
+            out_of_scope[""] += route is Route.CRISIS
+            out_of_scope["bot "] += both is Route.CRISIS
+    figures = {**nlu.figures(), **{f"bot {k}": v for k, v in bot.figures().items()}}
+    for prefix, count in out_of_scope.items():
+        figures[f"{prefix}out_of_scope to crisis"] = count
     return figures
 
 
-def dev_figures(
-    cases: Sequence[DevCase],
-    routes: Mapping[str, str],
-    taxonomy: Taxonomy,
-    settings: Mapping[str, Any],
-    threshold: float,
-) -> dict[str, tuple[float, int, int]]:
+def dev_figures(cases: Sequence[DevCase], replay: Replay) -> dict[str, tuple[float, int, int]]:
     """Per set and language: (crisis recall, false crises, ordinary cases), NLU + safety check."""
     tallies: dict[str, list[int]] = {}
     for case in cases:
         tally = tallies.setdefault(case.name, [0, 0, 0, 0])
-        route = Route.most_serious(
-            case.safety,
-            *(nlu_route(m, routes, taxonomy, settings, threshold) for m in case.messages),
-        )
+        route = Route.most_serious(case.safety, *(replay.route(m) for m in case.messages))
         if case.expected is Route.CRISIS:
             tally[0] += 1
             tally[1] += route is Route.CRISIS
@@ -181,7 +142,7 @@ def dev_figures(
             tally[2] += 1
             tally[3] += route is Route.CRISIS
     return {
-        name: (_ratio(hit, crisis, 1.0), false, ordinary)
+        name: (hit / crisis if crisis else 1.0, false, ordinary)
         for name, (crisis, hit, ordinary, false) in tallies.items()
     }
 
@@ -268,16 +229,16 @@ def main() -> None:
     )
     print(header + "".join(f" | {name}: crisis, false" for name in sets))
     for value in thresholds:
-        current = {**settings, "crisis_threshold": value}
-        cv = cv_figures(held, routes, taxonomy, current, threshold)
+        replay = Replay(routes, taxonomy, {**settings, "crisis_threshold": value}, threshold)
+        cv = cv_figures(held, replay)
         line = (
             f"{value:9.2f} | {cv['crisis recall']:.3f}  {cv['bot crisis recall']:.3f} "
             f"| {cv['escalation recall']:.3f}  {cv['bot escalation recall']:.3f} "
-            f"| {cv['false escalation']:.3f}  {cv['bot false escalation']:.3f} "
-            f"| {cv['false crisis']:.4f}  {cv['bot false crisis']:.4f} "
+            f"| {cv['false escalation rate']:.3f}  {cv['bot false escalation rate']:.3f} "
+            f"| {cv['false crisis rate']:.4f}  {cv['bot false crisis rate']:.4f} "
             f"| {cv['out_of_scope to crisis']:4.0f} {cv['bot out_of_scope to crisis']:4.0f}"
         )
-        figures = dev_figures(dev_cases, routes, taxonomy, current, threshold)
+        figures = dev_figures(dev_cases, replay)
         for name in sets:
             recall, false, ordinary = figures[name]
             line += f" | {recall:.3f}, {false}/{ordinary}"

@@ -29,6 +29,7 @@ frontier = _load()
 TAXONOMY = Taxonomy.load(REPO / "content" / "taxonomy.yml")
 ROUTES = {name: spec.route.value for name, spec in TAXONOMY.intents.items()}
 SETTINGS = {"threshold": 0.3, "crisis_threshold": 0.5}
+REPLAY = frontier.Replay(ROUTES, TAXONOMY, SETTINGS, 0.3)
 
 
 def _msg(*ranking: tuple[str, float], words: int = 5) -> object:
@@ -49,8 +50,8 @@ def test_a_replayed_route_follows_the_crisis_threshold() -> None:
     split = _msg(("crisis_self_harm", 0.6), ("personal_doubts", 0.3), ("greet", 0.1))
 
     def route(message: object, **settings: float) -> Route:
-        merged = {**SETTINGS, **settings}
-        result: Route = frontier.nlu_route(message, ROUTES, TAXONOMY, merged, 0.3)
+        replay = frontier.Replay(ROUTES, TAXONOMY, {**SETTINGS, **settings}, 0.3)
+        result: Route = replay.route(message)
         return result
 
     assert route(split) is Route.CRISIS
@@ -74,13 +75,14 @@ def test_cv_figures_count_each_route_and_the_safety_check() -> None:
         frontier.Held(Route.SERVICE, "greet", crisis_hit, None),  # a false crisis
         frontier.Held(Route.FALLBACK, "out_of_scope", crisis_hit, None),
     ]
-    figures = frontier.cv_figures(held, ROUTES, TAXONOMY, SETTINGS, 0.3)
+    figures = frontier.cv_figures(held, REPLAY)
     assert figures["crisis recall"] == 0.5
     assert figures["bot crisis recall"] == 1.0
     assert figures["escalation recall"] == 0.5
-    assert figures["false escalation"] == 0.5
-    assert figures["false crisis"] == 0.5
+    assert figures["false escalation rate"] == 0.5
+    assert figures["false crisis rate"] == 0.5
     assert figures["out_of_scope to crisis"] == 1
+    assert figures["bot out_of_scope to crisis"] == 1
 
 
 def test_dev_figures_judge_a_case_by_its_most_serious_message() -> None:
@@ -94,6 +96,6 @@ def test_dev_figures_judge_a_case_by_its_most_serious_message() -> None:
         frontier.DevCase("dev kk", None, (danger,), None),
         frontier.DevCase("dev ru", None, (calm,), None),
     ]
-    figures = frontier.dev_figures(cases, ROUTES, TAXONOMY, SETTINGS, 0.3)
+    figures = frontier.dev_figures(cases, REPLAY)
     assert figures["dev kk"] == (pytest.approx(2 / 3), 1, 2)
     assert figures["dev ru"] == (1.0, 0, 1)

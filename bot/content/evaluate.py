@@ -279,8 +279,11 @@ def predicted_route(prediction: Prediction, taxonomy: Taxonomy, threshold: float
     return taxonomy.route_of(prediction.intent)
 
 
-class _RouteTally:
-    """Route-level counts of one way of routing (the NLU's, or the bot's)."""
+class RouteTally:
+    """Route-level counts of one way of routing (the NLU's, or the bot's).
+
+    Also used by bench/frontier.py, which replays the route guard.
+    """
 
     def __init__(self) -> None:
         self.sensitive = self.sensitive_hits = self.crisis = self.crisis_hits = 0
@@ -324,8 +327,8 @@ def score(
     predicted_count: Counter[str] = Counter()
     support: Counter[str] = Counter()
     route_hits = in_scope = in_scope_fallback = 0
-    nlu = _RouteTally()
-    bot = _RouteTally()
+    nlu = RouteTally()
+    bot = RouteTally()
     errors: list[tuple[tuple[int, float], ErrorCase]] = []
     for example, prediction in pairs:
         top = prediction.top_intent
