@@ -217,8 +217,7 @@ def main() -> None:
         for directory, cases in dev
         for case, outcome in zip(cases, evaluate_offline(safety, cases), strict=True)
     ]
-    names = {n for e in held for n, _ in e.message.ranking} | {e.intent for e in held}
-    routes = {name: taxonomy.route_of(name).value for name in names}
+    routes = {name: spec.route.value for name, spec in taxonomy.intents.items()}
 
     fixed = {k: v for k, v in settings.items() if k != "crisis_threshold"}
     print(f"route guard: {fixed}; bot threshold {threshold}")

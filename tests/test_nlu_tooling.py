@@ -317,6 +317,10 @@ ROUTES = {
 }
 
 
+# The guard as configured before the `sure_*` and `short_*` rules; tests add them.
+_rule = partial(guard, routes=ROUTES, threshold=0.3, crisis_threshold=0.5)
+
+
 def _guard(ranking: list[tuple[str, float]]) -> tuple[str, float, bool]:
     decision = guard(ranking[0][0], ranking, ROUTES, threshold=0.3, crisis_threshold=0.3)
     return decision.intent, round(decision.confidence, 3), decision.changed
@@ -368,28 +372,20 @@ def test_guard_calls_a_crisis_sooner_when_a_person_is_surely_needed() -> None:
         ("relative_in_group", 0.13),
         ("greet", 0.2),
     ]
-    rule = partial(guard, routes=ROUTES, threshold=0.3, crisis_threshold=0.5)
-    sooner = partial(rule, sure_sensitive=0.9, sure_crisis_threshold=0.25)
-    assert rule("personal_doubts", sure).intent == "personal_doubts"
+    sooner = partial(_rule, sure_sensitive=0.9, sure_crisis_threshold=0.25)
+    assert _rule("personal_doubts", sure).intent == "personal_doubts"
     assert sooner("personal_doubts", sure).intent == "crisis_abuse"
     assert sooner("personal_doubts", unsure).intent == "personal_doubts"
     # A crisis intent on top is kept by the same rule rather than demoted.
     top = [("crisis_abuse", 0.48), ("personal_doubts", 0.45), ("greet", 0.07)]
-    assert rule("crisis_abuse", top).intent == "personal_doubts"
+    assert _rule("crisis_abuse", top).intent == "personal_doubts"
     assert sooner("crisis_abuse", top).intent == "crisis_abuse"
 
 
 def test_guard_wants_more_for_a_crisis_of_one_or_two_words() -> None:
     """A bare "жоқ" read as self-harm at 0.9 is not enough for emergency numbers."""
     ranking = [("crisis_self_harm", 0.9), ("personal_doubts", 0.05), ("greet", 0.05)]
-    rule = partial(
-        guard,
-        routes=ROUTES,
-        threshold=0.3,
-        crisis_threshold=0.5,
-        short_words=2,
-        short_crisis_threshold=0.95,
-    )
+    rule = partial(_rule, short_words=2, short_crisis_threshold=0.95)
     short = rule("crisis_self_harm", ranking, words=1)
     assert (short.intent, short.changed) == ("personal_doubts", True)
     assert rule("crisis_self_harm", ranking, words=3).intent == "crisis_self_harm"
