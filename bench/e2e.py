@@ -5,7 +5,10 @@ API emulator that enforces Telegram's limits; N simulated citizens write to it
 and the benchmark measures, per message, the time from the update being
 available to the bot's reply arriving at the emulator. It runs twice: once
 with the real Rasa server and once with a stub NLU (a constant HTTP answer),
-and measures raw Rasa `POST /model/parse` latency in the same run. It prints
+and measures raw Rasa `POST /model/parse` latency in the same run. With the
+real Rasa server it runs twice more: the bot's safety net with the lexicons
+alone (SEMANTIC_SAFETY=false, the bot before the sentence encoder) and with
+the semantic layer, and reports the bot's resident memory in each. It prints
 numbers; it asserts nothing.
 
     .venv/bin/python bench/e2e.py [--citizens 20] [--seconds 20] [--think 2.0]
@@ -87,7 +90,7 @@ async def run_citizens(
 
 
 async def one_run(
-    label: str, nlu_url: str, citizens: int, seconds: float, think: float
+    label: str, nlu_url: str, citizens: int, seconds: float, think: float, *, semantic: bool = True
 ) -> dict[str, Any]:
     async with TelegramEmulator() as emulator:
         emulator.add_bot(TOKEN, bot_id=777, username="kenes_bench_bot", first_name="Kenes")
@@ -99,6 +102,8 @@ async def one_run(
                 "NLU_URL": nlu_url,
                 "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
                 "LOG_LEVEL": "WARNING",
+                # The safety net's semantic layer (sentence encoder) on or off.
+                "SEMANTIC_SAFETY": "true" if semantic else "false",
             }
             bot = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -186,7 +191,23 @@ async def main() -> None:
         raw = await raw_parse(server.url)
         via_client = await client_parse(server.url)
         results.append(
-            await one_run("real Rasa", server.url, args.citizens, args.seconds, args.think)
+            await one_run(
+                "real Rasa, lexicons only",
+                server.url,
+                args.citizens,
+                args.seconds,
+                args.think,
+                semantic=False,
+            )
+        )
+        results.append(
+            await one_run(
+                "real Rasa, lexicons + encoder",
+                server.url,
+                args.citizens,
+                args.seconds,
+                args.think,
+            )
         )
     finally:
         server.stop()
@@ -202,7 +223,7 @@ async def main() -> None:
     )
     for r in results:
         print(
-            f"{r['label']:>10}: {r['messages']} replies, {r['rate']:.1f} msg/s, "
+            f"{r['label']:>30}: {r['messages']} replies, {r['rate']:.1f} msg/s, "
             f"update->reply p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
             f"bot RSS {r['rss_idle']:.0f} MB idle / {r['rss_busy']:.0f} MB busy, "
             f"rejected calls {r['rejected']}"

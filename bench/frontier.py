@@ -37,13 +37,15 @@ sys.path[:0] = [str(ROOT)]
 
 import yaml  # noqa: E402
 
-from bot.content.evaluate import RouteTally  # noqa: E402
+from bot.content.evaluate import Prediction, RouteTally  # noqa: E402
 from bot.content.taxonomy import FALLBACK_INTENT, Taxonomy  # noqa: E402
 from bot.nlp.normalize import tokens  # noqa: E402
+from bot.nlp.semantic import decide_route  # noqa: E402
 from bot.services.routes import Route  # noqa: E402
 from nlu.route_guard import guard  # noqa: E402
 
 GUARD = "nlu.components.KenesRouteGuard"
+HEAD = "nlu.components.KenesSafetyHead"
 DEFAULT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
@@ -53,6 +55,8 @@ class Scored:
 
     ranking: tuple[tuple[str, float], ...]
     words: int
+    # The semantic safety head's (P(crisis), P(crisis or escalate)), if the model has one.
+    semantic: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,15 @@ def guard_settings(config: Path) -> dict[str, Any]:
     raise SystemExit(f"{config}: no {GUARD} in the pipeline")
 
 
+def head_settings(config: Path) -> tuple[float, float]:
+    """The semantic safety head's (crisis_threshold, escalate_threshold) in a Rasa config."""
+    raw = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    for component in raw.get("pipeline") or []:
+        if component.get("name") == HEAD:
+            return float(component["crisis_threshold"]), float(component["escalate_threshold"])
+    return 2.0, 2.0  # no head: it never raises
+
+
 @dataclass(frozen=True)
 class Replay:
     """The served pipeline's last steps, with the route guard's settings to try."""
@@ -92,6 +105,14 @@ class Replay:
     taxonomy: Taxonomy
     settings: Mapping[str, Any]
     threshold: float  # the bot's NLU confidence threshold
+    head: tuple[float, float] = (2.0, 2.0)  # the semantic head's thresholds
+
+    def semantic(self, message: Scored) -> Route | None:
+        """The semantic safety head's route for the message, at this replay's thresholds."""
+        if message.semantic is None:
+            return None
+        route = decide_route(*message.semantic, *self.head)
+        return Route(route) if route else None
 
     def route(self, message: Scored) -> Route:
         """The route the bot takes on the NLU's word, as the served pipeline decides it.
@@ -117,7 +138,7 @@ def cv_figures(held: Sequence[Held], replay: Replay) -> dict[str, float]:
     out_of_scope = {"": 0, "bot ": 0}
     for example in held:
         route = replay.route(example.message)
-        both = Route.most_serious(route, example.safety)
+        both = Route.most_serious(route, example.safety, replay.semantic(example.message))
         nlu.add(example.expected, route)
         bot.add(example.expected, both)
         if example.expected is Route.FALLBACK:
@@ -134,7 +155,11 @@ def dev_figures(cases: Sequence[DevCase], replay: Replay) -> dict[str, tuple[flo
     tallies: dict[str, list[int]] = {}
     for case in cases:
         tally = tallies.setdefault(case.name, [0, 0, 0, 0])
-        route = Route.most_serious(case.safety, *(replay.route(m) for m in case.messages))
+        route = Route.most_serious(
+            case.safety,
+            *(replay.route(m) for m in case.messages),
+            *(replay.semantic(m) for m in case.messages),
+        )
         if case.expected is Route.CRISIS:
             tally[0] += 1
             tally[1] += route is Route.CRISIS
@@ -147,8 +172,8 @@ def dev_figures(cases: Sequence[DevCase], replay: Replay) -> dict[str, tuple[flo
     }
 
 
-def _scored(text: str, ranking: Sequence[tuple[str, float]]) -> Scored:
-    return Scored(tuple(ranking), len(tokens(text)))
+def _scored(text: str, prediction: Prediction) -> Scored:
+    return Scored(tuple(prediction.ranking), len(tokens(text)), prediction.semantic_scores)
 
 
 def main() -> None:
@@ -173,8 +198,18 @@ def main() -> None:
         default=[ROOT / "bench" / "safety_dev", ROOT / "bench" / "safety_dev2"],
         help="development sets (folders like bench/safety_dev)",
     )
+    parser.add_argument(
+        "--head",
+        default="",
+        help="semantic head thresholds to replay as crisis:escalate pairs, comma-separated "
+        "(for example 0.5:0.5,0.6:0.7), at the route guard's setting in config.yml",
+    )
     args = parser.parse_args()
     thresholds = [float(t) for t in args.thresholds.split(",") if t.strip()]
+    pairs = [
+        (float(c), float(e))
+        for c, _, e in (p.partition(":") for p in args.head.split(",") if p.strip())
+    ]
 
     project = Project()
     threshold = Settings().nlu_confidence_threshold
@@ -198,15 +233,13 @@ def main() -> None:
         Held(
             taxonomy.route_of(example.intent),
             example.intent,
-            _scored(example.text, prediction.ranking),
+            _scored(example.text, prediction),
             verdict.route if (verdict := safety.check(example.text)) else None,
         )
         for run in runs[:-1]
         for example, prediction in zip(run.test, run.predictions, strict=True)
     ]
-    by_text = {
-        text: _scored(text, p.ranking) for text, p in zip(texts, runs[-1].predictions, strict=True)
-    }
+    by_text = {text: _scored(text, p) for text, p in zip(texts, runs[-1].predictions, strict=True)}
     dev_cases = [
         DevCase(
             f"{directory.name} {case.lang}",
@@ -227,11 +260,17 @@ def main() -> None:
         "| false crisis  bot   | oos->crisis bot"
     )
     print(header + "".join(f" | {name}: crisis, false" for name in sets))
-    for value in thresholds:
-        replay = Replay(routes, taxonomy, {**settings, "crisis_threshold": value}, threshold)
+    head = head_settings(project.config)
+    print(f"semantic head thresholds (crisis, escalate): {head}")
+    rows = [
+        ({**settings, "crisis_threshold": value}, head, f"{value:9.2f}") for value in thresholds
+    ]
+    rows += [(dict(settings), pair, f"{pair[0]:4.2f}:{pair[1]:4.2f}") for pair in pairs]
+    for guard_config, head_pair, label in rows:
+        replay = Replay(routes, taxonomy, guard_config, threshold, head_pair)
         cv = cv_figures(held, replay)
         line = (
-            f"{value:9.2f} | {cv['crisis recall']:.3f}  {cv['bot crisis recall']:.3f} "
+            f"{label} | {cv['crisis recall']:.3f}  {cv['bot crisis recall']:.3f} "
             f"| {cv['escalation recall']:.3f}  {cv['bot escalation recall']:.3f} "
             f"| {cv['false escalation rate']:.3f}  {cv['bot false escalation rate']:.3f} "
             f"| {cv['false crisis rate']:.4f}  {cv['bot false crisis rate']:.4f} "

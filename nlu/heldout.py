@@ -9,7 +9,8 @@ the Rasa virtualenv:
 JOB.json: {"config": path, "domain": path or null, "ranking_size": int (optional),
            "folds": [{"train": [{"intent", "example"}], "test": [text, ...]}]}
 RESULT.json: {"folds": [{"train_seconds", "parse_seconds",
-                         "predictions": [{"intent", "confidence", "ranking"}]}]}
+                         "predictions": [{"intent", "confidence", "ranking", "semantic",
+                                          "semantic_scores"}]}]}
 
 Each fold's model is loaded in-process, so parsing costs milliseconds per
 example instead of a server round trip or a new process.
@@ -64,11 +65,15 @@ async def _predict(
             [str(r.get("name")), float(r.get("confidence") or 0.0)]
             for r in (parsed.get("intent_ranking") or [])[:ranking_size]
         ]
+        semantic = parsed.get("kenes_safety") or {}
         predictions.append(
             {
                 "intent": intent.get("name"),
                 "confidence": float(intent.get("confidence") or 0.0),
                 "ranking": ranking,
+                # The fold's semantic safety head (KenesSafetyHead): its route or null.
+                "semantic": semantic.get("route"),
+                "semantic_scores": [semantic.get("crisis"), semantic.get("sensitive")],
             }
         )
     return predictions
@@ -78,6 +83,10 @@ def run_fold(
     fold: dict[str, Any], config: str, domain: str | None, ranking_size: int = RANKING_SIZE
 ) -> dict[str, Any]:
     from rasa.model_training import train_nlu
+
+    from nlu.train import no_training_cache
+
+    no_training_cache()
 
     with tempfile.TemporaryDirectory(prefix="kenes-heldout-") as tmp:
         data = Path(tmp) / "nlu.yml"

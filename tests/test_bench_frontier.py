@@ -99,3 +99,20 @@ def test_dev_figures_judge_a_case_by_its_most_serious_message() -> None:
     figures = frontier.dev_figures(cases, REPLAY)
     assert figures["dev kk"] == (pytest.approx(2 / 3), 1, 2)
     assert figures["dev ru"] == (1.0, 0, 1)
+
+
+def test_the_semantic_head_is_replayed_at_its_own_thresholds(tmp_path: Path) -> None:
+    ordinary = frontier.Scored((("greet", 0.95),), 5, (0.96, 0.98))
+    held = [frontier.Held(Route.CRISIS, "crisis_self_harm", ordinary, None)]
+    strict = frontier.Replay(ROUTES, TAXONOMY, SETTINGS, 0.3, (0.97, 0.99))
+    lenient = frontier.Replay(ROUTES, TAXONOMY, SETTINGS, 0.3, (0.95, 0.97))
+    # The NLU alone misses it either way; the head raises it at lenient thresholds only.
+    assert frontier.cv_figures(held, strict)["bot crisis recall"] == 0.0
+    assert frontier.cv_figures(held, lenient)["bot crisis recall"] == 1.0
+    assert frontier.cv_figures(held, lenient)["crisis recall"] == 0.0
+    assert lenient.semantic(frontier.Scored((), 1, (0.5, 0.98))) is Route.ESCALATE
+    assert lenient.semantic(frontier.Scored((), 1)) is None
+    assert frontier.head_settings(REPO / "config.yml")[0] > 0.5
+    bare = tmp_path / "config.yml"
+    bare.write_text("pipeline:\n  - name: WhitespaceTokenizer\n")
+    assert frontier.head_settings(bare) == (2.0, 2.0)

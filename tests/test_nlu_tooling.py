@@ -21,6 +21,7 @@ import pytest
 from bot.content import evaluate as ev
 from bot.content.taxonomy import Taxonomy
 from bot.nlp.normalize import normalize
+from bot.nlp.semantic import OTHER, SemanticHead
 from bot.nlu import tooling
 from bot.nlu.data import Example, plain_text, read_examples
 from bot.nlu.tooling import Project
@@ -41,6 +42,8 @@ def _tree(root: Path) -> Path:
     (root / "nlu" / "requirements.txt").write_text("rasa==3.6.21\n")
     (root / "nlu" / "components.py").write_text("# components\n")
     (root / "bot" / "nlp" / "normalize.py").write_text("# normalize\n")
+    (root / "bot" / "nlp" / "encoder.py").write_text("# encoder\n")
+    (root / "bot" / "nlp" / "semantic.py").write_text("# semantic\n")
     (root / "nlu_data" / "ru" / "service.yml").write_text(
         'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - привет\n    - здравствуйте\n'
     )
@@ -73,6 +76,8 @@ def test_requirements_hash_is_the_sha256_prefix(tmp_path: Path) -> None:
         "nlu/components.py",
         "nlu/requirements.txt",
         "bot/nlp/normalize.py",
+        "bot/nlp/encoder.py",
+        "bot/nlp/semantic.py",
     ],
 )
 def test_model_hash_changes_with_every_input(tmp_path: Path, changed: str) -> None:
@@ -151,6 +156,31 @@ def test_a_fresh_clone_reuses_the_cached_model(
     model = tooling.ensure_model(project, log=lambda _: None)
     assert model == project.root / "models" / project.model_name
     assert model.read_bytes() == b"model"
+
+
+def test_the_safety_head_is_taken_out_of_the_model_beside_it(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    model = tmp_path / "models" / "kenes-abc.tar.gz"
+    model.parent.mkdir()
+    with tarfile.open(model, "w:gz") as archive:
+        data = b"the head's arrays"
+        info = tarfile.TarInfo("components/train_KenesSafetyHead5/safety_head.npz")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    head = tooling.extract_head(model)
+    assert head == tmp_path / "models" / "kenes-abc.safety.npz"
+    assert head.read_bytes() == b"the head's arrays"
+    assert tooling.extract_head(model) == head  # once
+    no_head = tmp_path / "models" / "kenes-old.tar.gz"
+    with tarfile.open(no_head, "w:gz"):
+        pass
+    assert tooling.extract_head(no_head) is None
+    broken = tmp_path / "models" / "kenes-broken.tar.gz"
+    broken.write_bytes(b"not an archive")
+    assert tooling.extract_head(broken) is None
+    assert not list(tmp_path.glob("models/.*.tmp"))
 
 
 def test_ensure_model_trains_once_and_only_when_the_data_changes(
@@ -417,9 +447,8 @@ def _tiny_checkout(root: Path) -> Path:
     (root / "nlu" / "requirements.txt").write_bytes(_REAL.requirements.read_bytes())
     (root / "bot" / "__init__.py").write_text("")
     (root / "bot" / "nlp" / "__init__.py").write_text("")
-    (root / "bot" / "nlp" / "normalize.py").write_bytes(
-        (REPO / "bot/nlp/normalize.py").read_bytes()
-    )
+    for name in ("normalize.py", "encoder.py", "semantic.py"):
+        (root / "bot" / "nlp" / name).write_bytes((REPO / "bot" / "nlp" / name).read_bytes())
     (root / "domain.yml").write_text('version: "3.1"\nintents: [greet, crisis_self_harm]\n')
     greet = ["привет", "здравствуйте", "добрый день", "салам", "сәлем", "доброе утро"]
     crisis = ["хочу умереть", "не хочу жить", "покончу с собой", "нет смысла жить", "жить не хочу"]
@@ -451,8 +480,14 @@ def test_a_tiny_model_trains_and_serves(tmp_path: Path) -> None:
             parsed = json.load(resp)
         assert parsed["intent"]["name"] == "crisis_self_harm"
         assert parsed["route_scores"]["crisis"] > 0.5
+        # The semantic safety head rode along: its verdict in the parse, its arrays beside.
+        assert parsed["kenes_safety"]["crisis"] > 0.5
         process = server.process
     assert process.poll() is not None
+    head = SemanticHead.load(tooling.head_path(model))
+    assert "crisis_self_harm" in head.classes
+    assert OTHER in head.classes
+    assert head.encoder.startswith("e5-small-q4-")
 
 
 @pytest.mark.rasa

@@ -22,19 +22,23 @@ from bot.__main__ import main
 from bot.cli.safety import (
     CRISIS_RECALL_ALONE,
     DEFAULT_DATA,
+    ESCALATION_RECALL_ALONE,
     FALSE_CRISIS_MAX,
+    FALSE_ESCALATION_ALONE_MAX,
     LANGUAGES,
     SafetyCase,
+    build_net,
     evaluate_command,
     evaluate_offline,
     load_test_set,
 )
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, Settings
 from bot.content.taxonomy import Taxonomy
 from bot.nlp.normalize import normalize
 from bot.nlu.data import read_examples
 from bot.services.routes import Route
 from bot.services.safety import LexiconError, SafetyCheck
+from bot.services.semantic import LayeredSafety
 
 LEXICONS = PROJECT_ROOT / "content" / "safety"
 # The development sets: tune on them, so that the test set still measures.
@@ -45,6 +49,14 @@ DEV2_DATA = PROJECT_ROOT / "bench" / "safety_dev2"
 @pytest.fixture(scope="module")
 def safety() -> SafetyCheck:
     return SafetyCheck.from_directory(LEXICONS)
+
+
+@pytest.fixture(scope="module")
+def net() -> LayeredSafety:
+    """The safety net exactly as the bot builds it: lexicons and the semantic layer."""
+    built = build_net(Settings(), LEXICONS)
+    assert built.semantic is not None, "no semantic head: run `python -m bot nlu train`"
+    return built
 
 
 @pytest.fixture(scope="module")
@@ -72,22 +84,35 @@ def test_test_set_is_big_enough(cases: list[SafetyCase]) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_crisis_recall_without_nlu(safety: SafetyCheck, cases: list[SafetyCase], lang: str) -> None:
+def test_crisis_recall_without_nlu(net: LayeredSafety, cases: list[SafetyCase], lang: str) -> None:
     crises = [c for c in cases if c.lang == lang and c.expected is Route.CRISIS]
-    outcomes = evaluate_offline(safety, crises)
+    outcomes = evaluate_offline(net, crises)
     missed = [o.case.text for o in outcomes if o.safety is not Route.CRISIS]
     recall = 1 - len(missed) / len(crises)
     assert recall >= CRISIS_RECALL_ALONE, missed
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_false_crisis_on_ordinary_questions(
-    safety: SafetyCheck, cases: list[SafetyCase], lang: str
+def test_escalation_recall_without_nlu(
+    net: LayeredSafety, cases: list[SafetyCase], lang: str
+) -> None:
+    dangerous = [c for c in cases if c.lang == lang and c.expected is not None]
+    outcomes = evaluate_offline(net, dangerous)
+    missed = [o.case.text for o in outcomes if o.safety is None]
+    recall = 1 - len(missed) / len(dangerous)
+    assert recall >= ESCALATION_RECALL_ALONE, missed
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_false_alarms_on_ordinary_questions(
+    net: LayeredSafety, cases: list[SafetyCase], lang: str
 ) -> None:
     ordinary = [c for c in cases if c.lang == lang and c.expected is None]
-    outcomes = evaluate_offline(safety, ordinary)
-    raised = [o.case.text for o in outcomes if o.safety is Route.CRISIS]
-    assert len(raised) / len(ordinary) <= FALSE_CRISIS_MAX, raised
+    outcomes = evaluate_offline(net, ordinary)
+    crises = [o.case.text for o in outcomes if o.safety is Route.CRISIS]
+    raised = [o.case.text for o in outcomes if o.safety is not None]
+    assert len(crises) / len(ordinary) <= FALSE_CRISIS_MAX, crises
+    assert len(raised) / len(ordinary) <= FALSE_ESCALATION_ALONE_MAX, raised
 
 
 @pytest.fixture(scope="module")

@@ -24,17 +24,21 @@ import yaml
 from bot.config import PROJECT_ROOT, Settings
 from bot.services.routes import Route
 from bot.services.safety import SafetyCheck, SafetyVerdict
+from bot.services.semantic import LayeredSafety
 
 DEFAULT_DATA = PROJECT_ROOT / "tests" / "data" / "safety"
 LANGUAGES = ("kk", "ru")
 CONCURRENCY = 8
 
-# The targets the safety net is held to (issue: "A safety net that catches
-# people in danger even when the NLU misses or is down").
+# The targets the safety net is held to (issues: "A safety net that catches
+# people in danger even when the NLU misses or is down", and "A multilingual
+# sentence encoder under the NLU and under the bot's own safety net").
 CRISIS_RECALL_WITH_NLU = 0.99
-ESCALATION_RECALL_WITH_NLU = 0.98
-CRISIS_RECALL_ALONE = 0.90
+ESCALATION_RECALL_WITH_NLU = 0.99
+CRISIS_RECALL_ALONE = 0.97
+ESCALATION_RECALL_ALONE = 0.90
 FALSE_CRISIS_MAX = 0.01
+FALSE_ESCALATION_ALONE_MAX = 0.08
 
 NOT_RUNNING = (
     "The NLU server at {url} is not reachable.\n"
@@ -108,6 +112,9 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument(
         "--lexicons", type=Path, help="the lexicon folder (default: CONTENT_DIR/safety)"
     )
+    evaluate.add_argument(
+        "--lexicons-only", action="store_true", help="without the semantic layer (for comparison)"
+    )
     evaluate.set_defaults(handler=run_evaluate)
     parser.set_defaults(handler=lambda _args: _usage(parser))
 
@@ -125,23 +132,41 @@ async def evaluate_command(args: argparse.Namespace) -> int:
     """`safety evaluate`: print the report; 0 when every target is met, 1 if not, 2 without NLU."""
     settings = Settings()
     lexicons = args.lexicons or settings.content_dir / "safety"
-    safety = SafetyCheck.from_directory(lexicons)
+    safety = build_net(settings, lexicons, semantic=not args.lexicons_only)
     cases = load_test_set(args.data)
-    outcomes = evaluate_offline(safety, cases)
     with_nlu = not args.offline_only
+    routes = None
     if with_nlu:
         url = args.nlu_url or settings.nlu_url
-        routes = await _nlu_routes(url, settings, cases)
+        routes = await _nlu_routes(url, settings, cases, safety)
         if routes is None:
             print(NOT_RUNNING.format(url=url), file=sys.stderr)
             return 2
+    outcomes = evaluate_offline(safety, cases)
+    if routes is not None:
         for outcome in outcomes:
             found = [routes[m] for m in outcome.case.messages]
             outcome.nlu = Route.most_serious(*(route for route, _ in found))
             outcome.nlu_intents = tuple(intent for _, intent in found)
     report = Report(outcomes, with_nlu)
-    print(format_report(report, args.data, lexicons))
+    print(format_report(report, args.data, lexicons, _net_name(safety)))
     return 1 if report.failures else 0
+
+
+def build_net(settings: Settings, lexicons: Path, *, semantic: bool = True) -> LayeredSafety:
+    """The safety net as the bot builds it: lexicons and, unless told, the semantic layer."""
+    from bot.app import head_files
+    from bot.services.semantic import load_semantic
+
+    files = head_files(settings)
+    layer = load_semantic(files) if semantic and settings.semantic_safety else None
+    return LayeredSafety(SafetyCheck.from_directory(lexicons), layer, files)
+
+
+def _net_name(net: LayeredSafety) -> str:
+    if net.semantic is None:
+        return "lexicons alone"
+    return f"lexicons + semantic head {net.semantic.source}"
 
 
 def load_test_set(directory: Path) -> list[SafetyCase]:
@@ -199,7 +224,9 @@ def _messages(where: str, items: object) -> Iterable[tuple[str, ...]]:
         yield tuple(messages)
 
 
-def evaluate_offline(safety: SafetyCheck, cases: Sequence[SafetyCase]) -> list[Outcome]:
+def evaluate_offline(
+    safety: SafetyCheck | LayeredSafety, cases: Sequence[SafetyCase]
+) -> list[Outcome]:
     """Each case through the safety check, its messages in order as one citizen sends them."""
     outcomes = []
     for case in cases:
@@ -215,9 +242,12 @@ def evaluate_offline(safety: SafetyCheck, cases: Sequence[SafetyCase]) -> list[O
 
 
 async def _nlu_routes(
-    url: str, settings: Settings, cases: Sequence[SafetyCase]
+    url: str, settings: Settings, cases: Sequence[SafetyCase], safety: LayeredSafety | None = None
 ) -> dict[str, tuple[Route, str | None]] | None:
-    """The NLU's route and intent for every distinct message; None when the server is down."""
+    """The NLU's route and intent for every distinct message; None when the server is down.
+
+    `safety` follows the served model, as the bot's net does (its semantic head).
+    """
     from bot.content.taxonomy import FALLBACK_INTENT, Taxonomy
     from bot.nlu.client import NLUUnavailable, RasaNLUClient
 
@@ -246,6 +276,8 @@ async def _nlu_routes(
             results[text] = (taxonomy.route_of(parse.intent), parse.intent)
 
     try:
+        if safety is not None:
+            safety.follow(await client.model_version())
         await asyncio.gather(*(one(text) for text in texts))
     finally:
         await client.close()
@@ -263,11 +295,15 @@ async def _reachable(url: str) -> bool:
         return False
 
 
-def format_report(report: Report, data: Path, lexicons: Path) -> str:
+def format_report(report: Report, data: Path, lexicons: Path, net: str = "lexicons alone") -> str:
     """The figures per language, the targets and every miss; fills `report.failures`."""
     outcomes = report.outcomes
     groups = [*LANGUAGES, "all"]
-    lines = [f"Safety evaluation: test set {_shown(data)}, lexicons {_shown(lexicons)}", ""]
+    lines = [
+        f"Safety evaluation: test set {_shown(data)}, lexicons {_shown(lexicons)}",
+        f"Safety check: {net}",
+        "",
+    ]
     counts = ", ".join(
         f"{lang}: {_count(outcomes, lang, dangerous=True)} dangerous, "
         f"{_count(outcomes, lang, dangerous=False)} ordinary"
@@ -336,7 +372,10 @@ def _at_least_escalate(route: Route | None) -> bool:
 def _target_lines(with_nlu: bool) -> list[str]:
     lines = [
         f"crisis recall, safety check alone >= {CRISIS_RECALL_ALONE}",
+        f"escalation recall, safety check alone >= {ESCALATION_RECALL_ALONE}",
         f"false crisis on ordinary questions, safety check alone <= {FALSE_CRISIS_MAX}",
+        f"false escalation on ordinary questions, safety check alone "
+        f"<= {FALSE_ESCALATION_ALONE_MAX}",
     ]
     if with_nlu:
         lines += [
@@ -350,7 +389,14 @@ def _target_lines(with_nlu: bool) -> list[str]:
 def _check_targets(rates: dict[tuple[str, str, str], Rate], with_nlu: bool) -> list[str]:
     checks = [
         ("crisis recall", "safety check alone", CRISIS_RECALL_ALONE, True),
+        ("escalation recall", "safety check alone", ESCALATION_RECALL_ALONE, True),
         ("false crisis (ordinary)", "safety check alone", FALSE_CRISIS_MAX, False),
+        (
+            "false escalation (ordinary)",
+            "safety check alone",
+            FALSE_ESCALATION_ALONE_MAX,
+            False,
+        ),
     ]
     if with_nlu:
         checks += [

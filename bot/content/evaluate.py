@@ -10,8 +10,9 @@ report answers the questions editors and reviewers ask before publishing:
   messages (escalate, crisis) recognised as such, and are ordinary questions
   wrongly escalated? A prediction of `nlu_fallback` or below the confidence
   threshold counts as the fallback route, exactly as in the bot;
-- the same route figures for the bot's routes: the more serious of the NLU's
-  route and the NLU-independent safety check's (content/safety/), as the bot
+- the same route figures for the bot's routes: the most serious of the NLU's
+  route, the lexicons' (content/safety/) and the semantic safety head's (the
+  one the fold's model trained, `kenes_safety` in its parse), as the bot
   decides. The NLU figures say how good the model is; the bot figures say what
   citizens get. The lexicons are not trained on the split, but their authors
   may have read the training data, so the unbiased figure for the safety
@@ -109,6 +110,10 @@ class Prediction:
     intent: str | None
     confidence: float
     ranking: tuple[tuple[str, float], ...] = ()
+    # The route of the fold's semantic safety head (crisis, escalate) or None.
+    semantic: str | None = None
+    # (P(crisis), P(crisis or escalate)) by that head, or None without one.
+    semantic_scores: tuple[float, float] | None = None
 
     @property
     def top_intent(self) -> str | None:
@@ -126,7 +131,15 @@ class Prediction:
             intent=raw.get("intent"),
             confidence=float(raw.get("confidence") or 0.0),
             ranking=tuple((str(n), float(c)) for n, c in raw.get("ranking") or ()),
+            semantic=str(raw["semantic"]) if raw.get("semantic") else None,
+            semantic_scores=_scores(raw.get("semantic_scores")),
         )
+
+
+def _scores(raw: Any) -> tuple[float, float] | None:
+    if not isinstance(raw, list) or len(raw) != 2 or None in raw:
+        return None
+    return float(raw[0]), float(raw[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +360,11 @@ def score(
         nlu.add(expected_route, route)
         if safety is not None:
             finding = safety.check(example.text)
-            bot.add(expected_route, Route.most_serious(route, finding.route if finding else None))
+            semantic = Route(prediction.semantic) if prediction.semantic else None
+            bot.add(
+                expected_route,
+                Route.most_serious(route, finding.route if finding else None, semantic),
+            )
         if expected_route is not Route.FALLBACK:
             in_scope += 1
             in_scope_fallback += route is Route.FALLBACK

@@ -9,7 +9,11 @@ the clone, keyed by content hashes:
 - the virtualenv at `$KENES_CACHE/nlu-venv-<hash of nlu/requirements.txt>`,
   usable once it holds a `.complete` marker;
 - the model at `$KENES_CACHE/models/kenes-<hash of data, config and code>.tar.gz`,
-  copied into the clone's `models/` as well.
+  copied into the clone's `models/` as well, with the bot's semantic safety
+  head beside it (`kenes-<hash>.safety.npz`, taken out of the model: see
+  `nlu.components.KenesSafetyHead`);
+- the embeddings of the training examples at `$KENES_CACHE/embeddings/`
+  (`bot.nlp.encoder.EmbeddingCache`), so retraining embeds only new texts.
 
 A fresh clone with the same data therefore reuses both without training.
 File locks keep concurrent runs (two terminals, parallel CI jobs) from
@@ -30,6 +34,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import urllib.error
@@ -44,6 +49,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPLETE_MARKER = ".complete"
 MODEL_PREFIX = "kenes-"
 MODEL_SUFFIX = ".tar.gz"
+HEAD_SUFFIX = ".safety.npz"
+# The head's file inside the model archive (nlu.components.HEAD_FILE).
+HEAD_MEMBER = "safety_head.npz"
 # Models kept in the clone's models/ besides the current one: enough to go back.
 KEEP_MODELS = 3
 # The shared cache serves every clone and branch: keep more there.
@@ -56,6 +64,8 @@ MODEL_INPUTS = (
     "nlu_data",
     "nlu",
     "bot/nlp/normalize.py",
+    "bot/nlp/encoder.py",
+    "bot/nlp/semantic.py",
     "content/taxonomy.yml",
 )
 PROBE_TEXT = "сәлеметсіз бе"
@@ -294,42 +304,81 @@ def _check_call(command: Sequence[str], what: str, **kwargs: Any) -> None:
 def ensure_model(
     project: Project | None = None, *, force: bool = False, log: Log = _stderr
 ) -> Path:
-    """The model for the current data in the clone's models/, trained only when missing."""
+    """The model for the current data in the clone's models/, trained only when missing.
+
+    The model's name is taken once, before training: files edited meanwhile
+    make the next run train again, not this one fail.
+    """
     project = project or Project()
+    name = project.model_name
     if not force:
-        found = _reuse_model(project)
+        found = _reuse_model(project, name)
         if found is not None:
             return found
-    name = project.model_name
     # One lock for all training: concurrent runs wait instead of training twice.
     lock = project.cached_models_dir / ".train.lock"
     with file_lock(lock, log, "training the same model"):
         if not force:
-            found = _reuse_model(project)
+            found = _reuse_model(project, name)
             if found is not None:
                 return found
         ensure_venv(project, log)
-        seconds = train(project, project.cached_model, log=log)
+        seconds = train(project, project.cached_models_dir / name, log=log)
         log(f"trained {name} in {seconds:.1f} s")
-        _install_model(project)
-    return project.model
+        _install_model(project, name)
+    return project.models_dir / name
 
 
-def _reuse_model(project: Project) -> Path | None:
-    if project.model.is_file():
-        return project.model
-    if project.cached_model.is_file():
-        _install_model(project)
-        return project.model
+def _reuse_model(project: Project, name: str) -> Path | None:
+    model = project.models_dir / name
+    if model.is_file():
+        extract_head(model)
+        return model
+    if (project.cached_models_dir / name).is_file():
+        _install_model(project, name)
+        return model
     return None
 
 
-def _install_model(project: Project) -> None:
-    """Copy the cached model into the clone's models/ and prune older ones in both."""
+def head_path(model: Path) -> Path:
+    """Where the semantic safety head of `model` lies: beside it, `kenes-<hash>.safety.npz`."""
+    return model.with_name(model.name.removesuffix(MODEL_SUFFIX) + HEAD_SUFFIX)
+
+
+def extract_head(model: Path) -> Path | None:
+    """Copy the safety head out of `model` beside it (once); None if the model has none."""
+    target = head_path(model)
+    if target.is_file():
+        return target
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with tarfile.open(model, "r:gz") as archive:
+            member = next(
+                (m for m in archive if m.isfile() and m.name.endswith(f"/{HEAD_MEMBER}")), None
+            )
+            source = archive.extractfile(member) if member is not None else None
+            if source is None:
+                return None
+            with tmp.open("wb") as out:
+                shutil.copyfileobj(source, out)
+    except (tarfile.TarError, OSError):
+        tmp.unlink(missing_ok=True)
+        return None  # not a model archive: no head, the bot runs on the lexicons
+    tmp.replace(target)
+    return target
+
+
+def _install_model(project: Project, name: str) -> None:
+    """Copy the cached model (and its head) into the clone's models/; prune older ones."""
+    cached, model = project.cached_models_dir / name, project.models_dir / name
     project.models_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_copy(project.cached_model, project.model)
-    _prune(project.models_dir, project.model, KEEP_MODELS)
-    _prune(project.cached_models_dir, project.cached_model, KEEP_CACHED_MODELS)
+    if not model.is_file():
+        _atomic_copy(cached, model)
+    head = extract_head(cached)
+    if head is not None:
+        _atomic_copy(head, head_path(model))
+    _prune(project.models_dir, model, KEEP_MODELS)
+    _prune(project.cached_models_dir, cached, KEEP_CACHED_MODELS)
 
 
 def _prune(directory: Path, current: Path, keep: int) -> None:
@@ -340,6 +389,7 @@ def _prune(directory: Path, current: Path, keep: int) -> None:
     )
     for stale in older[keep:]:
         stale.unlink(missing_ok=True)
+        head_path(stale).unlink(missing_ok=True)
 
 
 def _atomic_copy(source: Path, target: Path) -> None:
@@ -356,7 +406,9 @@ def train(project: Project, target: Path, *, log: Log = _stderr, quiet: bool = T
     with tempfile.TemporaryDirectory(prefix="kenes-train-", dir=target.parent) as tmp:
         fixed = target.name.removesuffix(MODEL_SUFFIX)
         command = [
-            str(project.rasa),
+            str(project.python),
+            "-m",
+            "nlu.train",  # `rasa train`, without the cache's fingerprints (nlu/train.py)
             "train",
             "nlu",
             "--config",

@@ -1,12 +1,14 @@
 """Routing: from a message to the route the bot takes.
 
-The route is the more serious of the NLU's route and the safety check's; the
-safety check works without the NLU server, so a crisis is caught either way,
+The route is the more serious of the NLU's route and the safety net's (the
+editors' lexicons and the semantic layer, `bot.services.semantic`); the
+safety net works without the NLU server, so a crisis is caught either way,
 and nothing lowers it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -28,6 +30,9 @@ class SafetyFinding(Protocol):
 
 
 class SafetyNet(Protocol):
+    """The safety check. One with a `follow(model_name)` method is told which NLU
+    model answered, so its semantic layer can follow the model in service."""
+
     def check(self, text: str, recent: Sequence[str] = ()) -> SafetyFinding | None: ...
 
 
@@ -70,11 +75,14 @@ class MessageRouter:
     async def route(self, text: str, recent: Sequence[str] = ()) -> RoutingDecision:
         """Route with the NLU when it answers, and always with the safety check."""
         if self._nlu is None:
-            return self.route_offline(text, recent)
+            return await self._offline_in_thread(text, recent)
         try:
             parse = await self._nlu.parse(text)
         except NLUUnavailable:
-            return self.route_offline(text, recent)
+            return await self._offline_in_thread(text, recent)
+        follow = getattr(self._safety, "follow", None)
+        if callable(follow):
+            follow(parse.model)
         intent = parse.intent
         if intent == FALLBACK_INTENT or parse.confidence < self._threshold:
             nlu_route = Route.FALLBACK
@@ -91,7 +99,12 @@ class MessageRouter:
             safety_situation=None,
             model=parse.model,
         )
-        return self._apply_safety(decision, text, recent)
+        # The semantic layer runs a sentence encoder (milliseconds of CPU, the
+        # GIL released): in a thread, so other chats are not held up meanwhile.
+        return await asyncio.to_thread(self._apply_safety, decision, text, recent)
+
+    async def _offline_in_thread(self, text: str, recent: Sequence[str]) -> RoutingDecision:
+        return await asyncio.to_thread(self.route_offline, text, recent)
 
     def route_offline(self, text: str, recent: Sequence[str] = ()) -> RoutingDecision:
         """Route with the safety check alone, as while the NLU server is down."""

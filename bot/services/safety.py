@@ -169,6 +169,13 @@ class SafetyCheck:
     def situations(self) -> list[str]:
         return [s.name for s in self._situations]
 
+    def situations_by_intent(self) -> dict[str, str]:
+        """intent -> the first situation that names it."""
+        found: dict[str, str] = {}
+        for situation in self._situations:
+            found.setdefault(situation.intent, situation.name)
+        return found
+
     def check(self, text: str, recent: Sequence[str] = ()) -> SafetyVerdict | None:
         """The most serious danger in `text`, alone or with `recent` (oldest first)."""
         tokens = normalize(text).split()
