@@ -412,9 +412,16 @@ class KenesSafetyHead(GraphComponent, IntentClassifier):
             max_iter=2000,
         ).fit(features, labels)
         classes = tuple(str(c) for c in model.classes_)
+        weights = np.asarray(model.coef_, dtype=np.float32)
+        bias = np.asarray(model.intercept_, dtype=np.float32)
+        if len(classes) == 2:
+            # Two classes: sklearn keeps one row (the second class's logit);
+            # softmax over (0, z) is the same sigmoid, one row per class.
+            weights = np.vstack([np.zeros_like(weights), weights])
+            bias = np.concatenate([np.zeros_like(bias), bias])
         self.head = SemanticHead(
-            weights=np.asarray(model.coef_, dtype=np.float32),
-            bias=np.asarray(model.intercept_, dtype=np.float32),
+            weights=weights,
+            bias=bias,
             classes=classes,
             routes=class_routes(classes, routes),
             crisis_threshold=float(self.config["crisis_threshold"]),

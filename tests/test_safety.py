@@ -471,7 +471,11 @@ async def keyword_rasa() -> AsyncIterator[str]:
 
 async def test_evaluate_with_nlu(keyword_rasa: str, capsys: pytest.CaptureFixture[str]) -> None:
     args = argparse.Namespace(
-        offline_only=False, nlu_url=keyword_rasa, data=DEFAULT_DATA, lexicons=None
+        offline_only=False,
+        nlu_url=keyword_rasa,
+        data=DEFAULT_DATA,
+        lexicons=None,
+        lexicons_only=False,
     )
     code = await evaluate_command(args)
     out = capsys.readouterr().out
