@@ -290,13 +290,14 @@ async def run_polling(
         async with bot:
             await set_commands(bot, app.i18n)
             await bot.delete_webhook(drop_pending_updates=False)
-            jobs = None
-            if app.desk is not None:
-                from bot.jobs import CaseJobs
+            from bot.jobs import CaseJobs, RetentionJob
 
+            sessions = session_factory(app.engine)
+            jobs = [asyncio.create_task(RetentionJob(bot, sessions, app.desk, settings).run())]
+            if app.desk is not None:
                 await set_staff_commands(bot, app.i18n, settings)
-                runner = CaseJobs(bot, session_factory(app.engine), app.desk, settings)
-                jobs = asyncio.create_task(runner.run())
+                runner = CaseJobs(bot, sessions, app.desk, settings)
+                jobs.append(asyncio.create_task(runner.run()))
             polling = asyncio.create_task(
                 app.dispatcher.start_polling(
                     bot,
@@ -317,7 +318,7 @@ async def run_polling(
                 raise
             finally:
                 await drain_handlers(app.in_flight)
-                if jobs is not None:
-                    jobs.cancel()
+                for job in jobs:
+                    job.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
-                        await jobs
+                        await job

@@ -41,7 +41,12 @@ class Settings(BaseSettings):
     office_hours_start: time = time(9, 0)
     office_hours_end: time = time(18, 0)
     office_timezone: str = "Asia/Almaty"
+    # The retention limit the privacy notice states: message records and votes,
+    # and the link between a closed case and its citizen (with its topic in the
+    # staff group), are deleted this many days after they were made or closed.
     message_log_days: int = Field(default=90, ge=1)
+    # How often the retention job runs.
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
     # Working days of the counselors, as English day abbreviations.
     office_days: str = "mon,tue,wed,thu,fri"
     # The language of the bot's messages in the staff group.

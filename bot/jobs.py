@@ -6,6 +6,10 @@ who stopped answering the counselor gets one reminder, and after as long again
 the case closes with the outcome 'no response'; open cases that have no topic
 yet (Telegram refused it earlier) get one. All state is in the database, so
 the jobs pick up where they left off after a restart.
+
+`RetentionJob` runs with or without a staff group: every hour it deletes what
+the privacy notice says is deleted after MESSAGE_LOG_DAYS days
+(bot/services/retention.py), and the desk deletes the expired cases' topics.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.db.models import utcnow
 from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseOutcome, CaseService, Priority
+from bot.services.retention import purge
 from bot.ui import texts
 
 logger = logging.getLogger(__name__)
@@ -96,3 +102,43 @@ class CaseJobs:
             decision = await service.close(case.id, None, CaseOutcome.NO_RESPONSE)
             if decision.ok and decision.case is not None:
                 await self._desk.after_close(self._bot, session, decision.case, None)
+
+
+class RetentionJob:
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        desk: CaseDesk | None,
+        settings: Settings,
+    ) -> None:
+        self._bot = bot
+        self._sessions = sessions
+        self._desk = desk
+        self._days = settings.message_log_days
+        self._interval = settings.retention_interval_seconds
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.error("retention failed: %s", type(exc).__name__)  # noqa: TRY400
+                logger.debug("retention failure", exc_info=exc)
+            await asyncio.sleep(self._interval)
+
+    async def tick(self) -> None:
+        async with self._sessions() as session:
+            done = await purge(session, now=utcnow(), days=self._days)
+            if done.messages or done.votes or done.cases:
+                logger.info(
+                    "retention: %d message record(s), %d vote(s), %d case(s) past %d days",
+                    done.messages,
+                    done.votes,
+                    done.cases,
+                    self._days,
+                )
+            if self._desk is not None:
+                await self._desk.expire(self._bot, session, done.topics)

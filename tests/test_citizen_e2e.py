@@ -43,7 +43,10 @@ async def choose(bot: Harness, user: int, lang: str) -> None:
     assert "Тілді таңдаңыз" in prompt.text
     assert "Выберите язык" in prompt.text
     label = "Қазақша" if lang == "kk" else "Русский"
-    await bot.press(user, prompt, button(prompt, label)["callback_data"], count=2)
+    [notice] = await bot.press(user, prompt, button(prompt, label)["callback_data"])
+    ok = "Түсіндім" if lang == "kk" else "Понятно"
+    # The button goes (an edit of the notice), then the welcome and the menu.
+    await bot.press(user, notice, button(notice, ok)["callback_data"], count=2)
 
 
 async def count(settings: Settings, model: type, **where: object) -> int:
@@ -60,16 +63,23 @@ async def count(settings: Settings, model: type, **where: object) -> int:
 
 async def test_start_language_privacy_menu_in_kazakh(bot: Harness) -> None:
     [prompt] = await bot.say(KK_USER, "/start")
-    notice, welcome = await bot.press(
-        KK_USER, prompt, button(prompt, "Қазақша")["callback_data"], count=2
-    )
+    [notice] = await bot.press(KK_USER, prompt, button(prompt, "Қазақша")["callback_data"])
     assert "Жеке деректеріңіз туралы" in notice.text
     assert "/forget" in notice.text
     assert "90" in notice.text
+    assert "билікке мәлімет беретін арна емес" in notice.text
+    # Choosing the language is not consent; the notice's own button is.
+    assert await count(bot.settings, Citizen, telegram_id=KK_USER, consent_at=None) == 1
+    edited, welcome = await bot.press(
+        KK_USER, notice, button(notice, "Түсіндім")["callback_data"], count=2
+    )
+    assert edited.is_edit
+    assert not buttons(edited)
+    assert await count(bot.settings, Citizen, telegram_id=KK_USER, consent_at=None) == 0
     assert "Kenes" in welcome.text
     labels = [b["text"] for b in buttons(welcome)]
     assert any("Маған көмек керек" in label for label in labels)
-    assert any("Адаммен сөйлесу" in label for label in labels)
+    assert any("Маманмен сөйлесу" in label for label in labels)
 
 
 async def test_start_in_russian_and_language_stored(bot: Harness) -> None:
@@ -77,6 +87,10 @@ async def test_start_in_russian_and_language_stored(bot: Harness) -> None:
     assert await count(bot.settings, Citizen, telegram_id=RU_USER, language="ru") == 1
     [reply] = await bot.say(RU_USER, "/help")
     assert "Что я умею" in reply.text
+    assert "/human" in reply.text
+    [notice] = await bot.say(RU_USER, "/privacy")
+    assert "не канал, передающий сведения властям" in notice.text
+    assert "донос" not in notice.text.lower()
 
 
 async def test_faq_answer_with_sources_and_vote(bot: Harness) -> None:
@@ -106,7 +120,7 @@ async def test_fallback_offers_topics_and_a_person(bot: Harness) -> None:
     assert "Не уверен" in reply.text
     labels = [b["text"] for b in buttons(reply)]
     assert len([b for b in buttons(reply) if b["callback_data"].startswith("t:")]) == 3
-    assert any("Поговорить с человеком" in label for label in labels)
+    assert any("Поговорить со специалистом" in label for label in labels)
     [answer] = await bot.press(RU_USER, reply, buttons(reply)[0]["callback_data"])
     assert "Ответ был полезен?" in answer.text
     # The unclear text is kept for editors; the understood ones are not.
@@ -125,19 +139,40 @@ async def test_menu_categories_questions_answers(bot: Harness) -> None:
     assert "Тақырыпты таңдаңыз" in back.text
 
 
+async def test_the_help_menu_starts_with_the_emergency_numbers(bot: Harness) -> None:
+    await choose(bot, KK_USER, "kk")
+    [menu] = await bot.say(KK_USER, "/menu")
+    [category] = await bot.press(KK_USER, menu, button(menu, "Маған көмек керек")["callback_data"])
+    first = buttons(category)[0]
+    assert "Шұғыл көмек нөмірлері" in first["text"]
+    [numbers] = await bot.press(KK_USER, category, first["callback_data"])
+    assert "қоңырау шалыңыз" in numbers.text
+    assert "112" in numbers.text
+    assert "103" in numbers.text
+
+
 async def test_crisis_gets_emergency_numbers_first(bot: Harness) -> None:
     await choose(bot, RU_USER, "ru")
     numbers, answer = await bot.say(RU_USER, "я больше жить не хочу", count=2)
-    assert numbers.text.index("112") < numbers.text.index("102")
-    assert "150" in numbers.text
-    assert "111" in numbers.text
-    assert any("консультант" in b["text"] for b in buttons(answer))
+    # Self-harm: 112, the ambulance and the helpline before the police.
+    text = numbers.text
+    assert text.index("112") < text.index("103") < text.index("150") < text.index("102")
+    assert "111" in text
+    # No staff group in this harness: nothing promises a counselor, no button
+    # pretends to reach one, and nothing asks for a rating.
+    assert "в пути" not in answer.text
+    assert "как можно скорее" not in answer.text
+    assert "пока не могут отвечать в этом чате" in answer.text
+    assert "полезен" not in answer.text
+    assert buttons(answer) == []
 
 
-async def test_escalate_offers_a_counselor_in_one_tap(bot: Harness) -> None:
+async def test_escalate_without_a_desk_says_where_people_are(bot: Harness) -> None:
     await choose(bot, KK_USER, "kk")
     [answer] = await bot.say(KK_USER, "ұлым сектаға кіріп кетті")
-    assert any("Кеңесшімен сөйлесу" in b["text"] for b in buttons(answer))
+    assert "әзірге жауап бере алмайды" in answer.text
+    assert "пайдалы болды ма" not in answer.text.lower()
+    assert buttons(answer) == []
 
 
 async def test_nlu_down_degrades_and_recovers(bot: Harness, nlu: KeywordNLU) -> None:

@@ -295,3 +295,39 @@ def test_the_repository_has_no_errors() -> None:
     """The real content: this is what CI runs (without Rasa's own validation)."""
     report = validate(Path(__file__).resolve().parent.parent)
     assert _errors(report) == []
+
+
+def test_the_emergency_order_names_crisis_intents_and_known_numbers(tree: Path) -> None:
+    path = tree / "content" / "resources.yml"
+    resources = yaml.safe_load(path.read_text())
+    resources["emergency_numbers"] = [{"number": "112"}, {"number": "102"}]
+    resources["emergency_order"] = {
+        "greet": ["112"],
+        "crisis_self_harm": ["112", "104", "102", "102"],
+    }
+    path.write_text(yaml.safe_dump(resources, allow_unicode=True))
+    errors = _errors(validate(tree))
+    assert any("'greet' is not a crisis intent" in e for e in errors), errors
+    assert any("'104' is not an emergency number" in e for e in errors), errors
+    assert any("'102' is listed twice" in e for e in errors), errors
+
+
+def test_a_menu_entry_shows_an_intent_or_the_numbers(tree: Path) -> None:
+    menu = {
+        "categories": [
+            {
+                "id": "help",
+                "title": {"kk": "Көмек", "ru": "Помощь"},
+                "questions": [
+                    {"show": "emergency_numbers", "label": {"kk": "Нөмірлер", "ru": "Номера"}},
+                    {"show": "jokes", "label": {"kk": "Әзіл", "ru": "Шутки"}},
+                    {"label": {"kk": "Бос", "ru": "Пусто"}},
+                ],
+            }
+        ]
+    }
+    (tree / "content" / "menu.yml").write_text(yaml.safe_dump(menu, allow_unicode=True))
+    errors = _errors(validate(tree))
+    assert len(errors) == 2, errors
+    assert "menu shows unknown 'jokes'" in errors[0]
+    assert "either an intent or a show" in errors[1]

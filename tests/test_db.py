@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import func, inspect, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.config import Settings
 from bot.db.engine import create_engine, session_factory, upgrade
-from bot.db.models import FeedbackVote, MessageLog
+from bot.db.models import Case, FeedbackVote, MessageLog, RelayedMessage, utcnow
+from bot.jobs import RetentionJob
 from bot.services.citizens import CitizenService
 from bot.services.feedback import FeedbackService
+from bot.services.retention import purge
 
 TABLES = {
     "citizens",
@@ -76,6 +81,8 @@ async def test_forget_deletes_everything(fresh_url: str) -> None:
         async with sessions() as session:
             service = CitizenService(session)
             citizen = await service.choose_language(777, "kk")
+            assert citizen.consent_at is None  # a language is not consent
+            citizen = await service.accept_notice(777)
             assert citizen.consent_at is not None
             other = await service.choose_language(778, "ru")
             for owner in (citizen, other):
@@ -118,5 +125,113 @@ async def test_vote_only_on_own_answer(fresh_url: str) -> None:
             assert await feedback.vote(alice, entry.id, helpful=True)  # changes the vote
             votes = (await session.scalars(select(FeedbackVote))).all()
             assert [(v.helpful, v.intent) for v in votes] == [(True, "greet")]
+    finally:
+        await engine.dispose()
+
+
+async def _retention_fixture(session: AsyncSession) -> tuple[int, int]:
+    """A consented citizen with a question, a vote, a closed case with a topic
+    and a copied message, and an open case; returns (closed, open) case ids."""
+    citizen = await CitizenService(session).accept_notice(777)
+    entry = MessageLog(citizen_id=citizen.id, lang="ru", intent="greet", route="service")
+    session.add(entry)
+    await session.flush()
+    session.add(
+        FeedbackVote(
+            citizen_id=citizen.id, message_log_id=entry.id, intent="greet", lang="ru", helpful=True
+        )
+    )
+    now = utcnow()
+    closed = Case(
+        citizen_id=citizen.id,
+        chat_id=777,
+        lang="ru",
+        route="escalate",
+        intent="relative_in_group",
+        priority=2,
+        status="closed",
+        topic_id=55,
+        closed_at=now,
+        outcome="answered",
+        rating=5,
+    )
+    still_open = Case(
+        citizen_id=citizen.id,
+        chat_id=777,
+        lang="ru",
+        route="escalate",
+        priority=3,
+        status="active",
+        topic_id=56,
+    )
+    session.add_all([closed, still_open])
+    await session.flush()
+    session.add(
+        RelayedMessage(case_id=closed.id, direction="in", citizen_message_id=1, topic_message_id=2)
+    )
+    await session.commit()
+    return closed.id, still_open.id
+
+
+async def _count(session: AsyncSession, model: type) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_retention_deletes_what_the_notice_says_once_the_clock_passes_it(
+    fresh_url: str,
+) -> None:
+    await asyncio.to_thread(upgrade, fresh_url)
+    engine = create_engine(fresh_url)
+    try:
+        async with session_factory(engine)() as session:
+            closed_id, open_id = await _retention_fixture(session)
+            # 30 days on: nothing is past the 90-day limit.
+            early = await purge(session, now=utcnow() + timedelta(days=30), days=90)
+            assert (early.messages, early.votes, early.cases, early.topics) == (0, 0, 0, ())
+            assert await _count(session, MessageLog) == 1
+            # 91 days on: the records, the vote and the closed case's link go.
+            late = await purge(session, now=utcnow() + timedelta(days=91), days=90)
+            assert (late.messages, late.votes, late.cases) == (1, 1, 1)
+            assert late.topics == ((closed_id, 55),)
+        async with session_factory(engine)() as session:
+            assert await _count(session, MessageLog) == 0
+            assert await _count(session, FeedbackVote) == 0
+            assert await _count(session, RelayedMessage) == 0
+            closed = await session.get(Case, closed_id)
+            assert closed is not None
+            assert (closed.citizen_id, closed.chat_id) == (None, None)
+            # What stays is anonymous: the figures supervisors count.
+            assert (closed.route, closed.outcome, closed.rating) == ("escalate", "answered", 5)
+            still_open = await session.get(Case, open_id)
+            assert still_open is not None
+            assert still_open.chat_id == 777
+            # The citizen's own settings stay until /forget.
+            assert await CitizenService(session).get(777) is not None
+            again = await purge(session, now=utcnow() + timedelta(days=91), days=90)
+            assert (again.cases, again.topics) == (0, ())
+    finally:
+        await engine.dispose()
+
+
+async def test_the_retention_job_runs_on_the_clock(
+    fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await asyncio.to_thread(upgrade, fresh_url)
+    engine = create_engine(fresh_url)
+    sessions = session_factory(engine)
+    settings = Settings(database_url=fresh_url, message_log_days=7)
+    try:
+        async with sessions() as session:
+            await _retention_fixture(session)
+        job = RetentionJob(cast(Any, None), sessions, None, settings)
+        await job.tick()
+        async with sessions() as session:
+            assert await _count(session, MessageLog) == 1
+        later = utcnow() + timedelta(days=8)
+        monkeypatch.setattr("bot.jobs.utcnow", lambda: later)
+        await job.tick()
+        async with sessions() as session:
+            assert await _count(session, MessageLog) == 0
+            assert await _count(session, FeedbackVote) == 0
     finally:
         await engine.dispose()

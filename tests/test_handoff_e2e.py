@@ -27,7 +27,7 @@ from bot.devtools.emulator_state import SentMessage
 from bot.devtools.telegram_emulator import TelegramEmulator
 from bot.services.staff import StaffService
 from tests.fakes import DEFAULT_RULES, KeywordNLU
-from tests.harness import BOT_ID, BOT_TOKEN, Harness, button
+from tests.harness import BOT_ID, BOT_TOKEN, Harness, button, buttons
 
 GROUP = -1001234567890
 AIGERIM, IVAN, SUPERVISOR, ADMIN, OUTSIDER = 2001, 2002, 2003, 2004, 2999
@@ -71,7 +71,10 @@ class Desk:
     async def choose(self, user: int, lang: str) -> None:
         [prompt] = await self.h.say(user, "/start")
         label = "Қазақша" if lang == "kk" else "Русский"
-        await self.h.press(user, prompt, button(prompt, label)["callback_data"], count=2)
+        [notice] = await self.h.press(user, prompt, button(prompt, label)["callback_data"])
+        ok = "Түсіндім" if lang == "kk" else "Понятно"
+        # The button goes (an edit of the notice), then the welcome and the menu.
+        await self.h.press(user, notice, button(notice, ok)["callback_data"], count=2)
 
     async def open_case(
         self, user: int, lang: str, text: str = "/human", *, again: bool = False
@@ -234,11 +237,13 @@ async def test_request_opens_anonymous_case_with_topic_and_card(desk: Desk) -> N
     assert "кеңесшіге жібердім" in (told.text or "")
     assert "шамамен" in (told.text or "")  # the estimated wait
     name = desk.emulator.forum_topics(GROUP)[thread]["name"]
-    assert name == "#0001 · kk · request"
+    assert name == "#0001 · kk · просит специалиста"
     card = desk.card(thread)
     assert "Обращение #0001" in (card.text or "")
     assert "Язык: Қазақша" in (card.text or "")
-    assert "request_human" in (card.text or "")
+    assert "Тема: просит специалиста" in (card.text or "")
+    assert "request_human" not in (card.text or "")
+    assert "ниет" not in (card.text or "")
     assert [b["text"] for b in card.buttons] == ["✋ Взять", "↪️ Передать", "✅ Закрыть"]
     conversation = [m for m in desk.topic(thread) if "Разговор до обращения" in (m.text or "")]
     assert "дін туралы заң" in (conversation[0].text or "")
@@ -436,6 +441,9 @@ async def test_transfer_close_and_rating(desk: Desk) -> None:
         ),
         what="the rating prompt",
     )
+    # One row of five short buttons: it fits a phone screen.
+    assert [len(row) for row in (rating.reply_markup or {})["inline_keyboard"]] == [5]
+    assert all(len(b["text"]) <= 3 for b in rating.buttons)
     closed = [
         m for m in desk.to_citizen(KK_CITIZEN) if "Кеңесшімен әңгіме аяқталды" in (m.text or "")
     ]
@@ -449,7 +457,7 @@ async def test_transfer_close_and_rating(desk: Desk) -> None:
     case = await desk.case(id=1)
     assert (case.status, case.outcome, case.rating) == ("closed", "in_person", 4)
     topic = desk.emulator.forum_topics(GROUP)[thread]
-    assert (topic["name"], topic["is_closed"]) == ("#0001 · kk · closed", True)
+    assert (topic["name"], topic["is_closed"]) == ("#0001 · kk · закрыто", True)
     audit = await desk.audit()
     for action in ("take", "transfer", "release", "close", "reply"):
         assert action in audit
@@ -606,7 +614,7 @@ async def test_forget_when_the_bot_cannot_delete_topics(desk: Desk) -> None:
     await desk.h.press(KK_CITIZEN_2, confirm, button(confirm, "Иә")["callback_data"], count=2)
     # The topic stays, closed and marked, with a note asking staff to delete it.
     topic = desk.emulator.forum_topics(GROUP)[thread]
-    assert (topic["name"], topic["is_closed"]) == ("#0001 · kk · withdrawn", True)
+    assert (topic["name"], topic["is_closed"]) == ("#0001 · kk · отозвано", True)
     notes = [m.text or "" for m in desk.topic(thread)]
     assert any("не смог удалить эту тему" in n for n in notes)
     assert any("отозвал обращение" in n for n in notes)
@@ -646,19 +654,25 @@ async def test_crisis_opens_an_urgent_case_with_the_numbers_first(desk: Desk) ->
     assert "112" in (numbers.text or "")
     assert (numbers.text or "").index("112") < (numbers.text or "").index("150")
     assert "срочное" in (opened.text or "")
+    # The answer promises nothing the desk's message does not say, and carries
+    # no rating, no menu: the case itself is the way to a person.
     assert answer.text
+    assert "в пути" not in answer.text
+    assert "как можно скорее" not in answer.text
+    assert not buttons(answer)
+    assert "Обычно консультант отвечает" in (opened.text or "")
     [thread] = desk.emulator.forum_topics(GROUP)
-    assert desk.emulator.forum_topics(GROUP)[thread]["name"] == "#0001 · ru · urgent"
+    assert desk.emulator.forum_topics(GROUP)[thread]["name"] == "#0001 · ru · срочно"
     assert "срочно" in (desk.card(thread).text or "")
     # Another citizen's plain request, then a crisis message inside that case.
     other = await desk.open_case(KK_CITIZEN, "kk")
-    assert desk.emulator.forum_topics(GROUP)[other]["name"].endswith("· request")
+    assert desk.emulator.forum_topics(GROUP)[other]["name"].endswith("· просит специалиста")
     base = len(desk.to_citizen(KK_CITIZEN))
     desk.emulator.send_text(KK_CITIZEN, "жить не хочу больше")
     shown = await desk.until(lambda: desk.to_citizen(KK_CITIZEN, base), what="the numbers")
     assert "112" in (shown[0].text or "")
     await desk.until(
-        lambda: desk.emulator.forum_topics(GROUP)[other]["name"].endswith("· urgent"),
+        lambda: desk.emulator.forum_topics(GROUP)[other]["name"].endswith("· срочно"),
         what="the case raised to urgent",
     )
     await desk.until(
@@ -740,9 +754,12 @@ async def test_reannounce_remind_and_auto_close(
         )
         assert reminder
         await desk.until(
-            lambda: any("5 (отлично)" in (m.text or "") for m in desk.to_citizen(RU_CITIZEN)),
+            lambda: any("разговор закрыт" in (m.text or "") for m in desk.to_citizen(RU_CITIZEN)),
             what="the automatic close",
         )
+        # No rating prompt after a close for no response.
+        await asyncio.sleep(0.3)
+        assert not any("5 (отлично)" in (m.text or "") for m in desk.to_citizen(RU_CITIZEN))
         case = await desk.case(id=1)
         assert (case.status, case.outcome) == ("closed", "no_response")
         assert any("не ответил после напоминания" in (m.text or "") for m in desk.topic(thread))
@@ -765,16 +782,62 @@ async def test_outside_office_hours_the_case_still_opens(
         assert len(desk.emulator.forum_topics(GROUP)) == 1
 
 
+@pytest.mark.parametrize(
+    ("user", "lang", "text", "closed", "until"),
+    [
+        (
+            RU_CITIZEN,
+            "ru",
+            "я больше жить не хочу",
+            "Сейчас консультанты не работают",
+            "До тех пор",
+        ),
+        (KK_CITIZEN, "kk", "өлгім келеді", "Қазір кеңесшілердің жұмыс уақыты емес", "Оған дейін"),
+    ],
+)
+async def test_a_crisis_outside_office_hours_says_when_and_whom_to_call(
+    settings: Settings,
+    migrated_engine: object,
+    user: int,
+    lang: str,
+    text: str,
+    closed: str,
+    until: str,
+) -> None:
+    tomorrow = datetime.now(ZoneInfo("Asia/Almaty")) + timedelta(days=1)
+    async with desk_bot(
+        settings,
+        office_days=WEEKDAYS[tomorrow.weekday()],
+        office_hours_start="09:00",
+        office_hours_end="18:00",
+    ) as desk:
+        await desk.choose(user, lang)
+        numbers, answer, opened = await desk.h.say(user, text, count=3)
+        assert "112" in (numbers.text or "")
+        assert "келе жатыр" not in (answer.text or "")
+        assert "в пути" not in (answer.text or "")
+        assert not buttons(answer)
+        told = opened.text or ""
+        assert closed in told
+        assert until in told
+        assert "112" in told
+        assert "09:00" in told
+
+
 async def test_accepting_the_offer_after_an_escalate_answer(desk: Desk) -> None:
     await desk.choose(RU_CITIZEN_2, "ru")
     [answer] = await desk.h.say(RU_CITIZEN_2, "брат попал в секту")
-    offer = button(answer, "консультант")
+    # Under an escalate answer: one way to a person, no rating, no menu.
+    assert [b["text"] for b in buttons(answer)] == ["💬 Поговорить со специалистом"]
+    assert "полезен" not in (answer.text or "")
+    offer = button(answer, "специалист")
     [told] = await desk.h.press(RU_CITIZEN_2, answer, offer["callback_data"])
     assert "Я передал ваш разговор консультанту" in (told.text or "")
     [thread] = desk.emulator.forum_topics(GROUP)
-    assert desk.emulator.forum_topics(GROUP)[thread]["name"] == "#0001 · ru · escalate"
+    assert desk.emulator.forum_topics(GROUP)[thread]["name"] == "#0001 · ru · деликатная тема"
     card = desk.card(thread)
-    assert "relative_in_group" in (card.text or "")
+    assert "Близкий попал в подозрительную группу" in (card.text or "")
+    assert "relative_in_group" not in (card.text or "")
     assert "деликатная тема" in (card.text or "")
     conversation = next(m for m in desk.topic(thread) if "Разговор до обращения" in (m.text or ""))
     assert "брат попал в секту" in (conversation.text or "")
@@ -784,4 +847,4 @@ async def test_accepting_the_offer_after_an_escalate_answer(desk: Desk) -> None:
     [opened] = await desk.h.say(KK_CITIZEN, "тірі адаммен сөйлескім келеді")
     assert "кеңесшіге жібердім" in (opened.text or "")
     topics = desk.emulator.forum_topics(GROUP)
-    assert sorted(t["name"] for t in topics.values())[1] == "#0002 · kk · request"
+    assert sorted(t["name"] for t in topics.values())[1] == "#0002 · kk · просит специалиста"

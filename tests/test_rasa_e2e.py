@@ -88,7 +88,8 @@ async def bot(settings: Settings, migrated_engine: object, rasa_url: str) -> Asy
 async def test_conversation_in_kazakh_with_rasa(bot: Harness) -> None:
     await bot.say(1001, "/start")
     prompt = bot.emulator.messages_to(1001)[-1]
-    await bot.press(1001, prompt, prompt.button("Қазақша")["callback_data"], count=2)
+    [notice] = await bot.press(1001, prompt, prompt.button("Қазақша")["callback_data"])
+    await bot.press(1001, notice, notice.button("Түсіндім")["callback_data"], count=2)
     [answer] = await bot.say(1001, "Қазақстанда дін туралы қандай заң бар?")
     assert "483-IV" in answer.text
     [answer] = await bot.say(1001, "деструктивті ағымды қалай танимын")
@@ -100,9 +101,12 @@ async def test_conversation_in_kazakh_with_rasa(bot: Harness) -> None:
 async def test_conversation_in_russian_with_rasa(bot: Harness) -> None:
     await bot.say(1002, "/start")
     prompt = bot.emulator.messages_to(1002)[-1]
-    await bot.press(1002, prompt, prompt.button("Русский")["callback_data"], count=2)
+    [notice] = await bot.press(1002, prompt, prompt.button("Русский")["callback_data"])
+    await bot.press(1002, notice, notice.button("Понятно")["callback_data"], count=2)
     [answer] = await bot.say(1002, "мой сын ушел в какую-то секту, что делать")
-    assert any("консультант" in b["text"] for b in buttons(answer))
+    # An escalate answer; this harness has no staff group, so it says where people are.
+    assert "пока не могут отвечать в этом чате" in answer.text
+    assert not buttons(answer)
     [reply] = await bot.say(1002, "какая завтра погода в астане")
     assert reply.text
     [answer] = await bot.say(1002, "kak proverit zaregistrirovana li mechet")

@@ -21,7 +21,8 @@ async def test_sandbox_chat_in_russian_and_kazakh(
     assert "Тілді таңдаңыз / Выберите язык" in out
     assert "[1] Қазақша" in out
     assert "[2] Русский" in out
-    assert "О вашей конфиденциальности" in out
+    assert "О ваших данных" in out
+    assert "Понятно" in out  # consent is the notice's button
     assert "Ответ был полезен?" in out
     assert "→ https://adilet.zan.kz" in out  # URL buttons are shown with their link
     assert "Жауап пайдалы болды ма?" in out

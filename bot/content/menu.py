@@ -8,11 +8,18 @@ from typing import Any
 
 import yaml
 
+# What a menu entry may show instead of an intent's answer.
+EMERGENCY_NUMBERS = "emergency_numbers"
+SHOWS = frozenset({EMERGENCY_NUMBERS})
+
 
 @dataclass(frozen=True, slots=True)
 class MenuQuestion:
+    """A menu entry: an intent's answer, or (`show`) something the bot shows itself."""
+
     intent: str
     label: dict[str, str]
+    show: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +42,11 @@ class Menu:
                     id=str(c["id"]),
                     title=dict(c["title"]),
                     questions=tuple(
-                        MenuQuestion(intent=str(q["intent"]), label=dict(q["label"]))
+                        MenuQuestion(
+                            intent=str(q.get("intent") or ""),
+                            label=dict(q["label"]),
+                            show=str(q.get("show") or ""),
+                        )
                         for q in c.get("questions") or ()
                     ),
                 )
@@ -49,6 +60,6 @@ class Menu:
     def label(self, intent: str, lang: str) -> str | None:
         for category in self.categories:
             for question in category.questions:
-                if question.intent == intent:
+                if question.intent and question.intent == intent:
                     return question.label.get(lang)
         return None

@@ -3,7 +3,7 @@ resources and the 20 regions, with a resolver for region names as people type th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,20 @@ class ResourceDirectory:
     national: dict[str, Resource]
     regions: dict[str, Region]
     _matchers: tuple[tuple[tuple[str, ...], str], ...]
+    # Per crisis intent, the numbers to put first (content/resources.yml).
+    emergency_order: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def emergency_for(self, situation: str | None) -> tuple[EmergencyNumber, ...]:
+        """Every emergency number, the ones this kind of crisis needs first.
+
+        A situation with no order of its own (or none at all) keeps the
+        directory's order; numbers the situation does not list follow it.
+        """
+        order = self.emergency_order.get(situation or "", ())
+        rank = {number: i for i, number in enumerate(order)}
+        indexed = list(enumerate(self.emergency_numbers))
+        indexed.sort(key=lambda item: (rank.get(item[1].number, len(rank)), item[0]))
+        return tuple(number for _, number in indexed)
 
     @classmethod
     def load(cls, path: Path) -> ResourceDirectory:
@@ -90,6 +104,10 @@ class ResourceDirectory:
             for r in raw.get("national") or ()
         }
         regions = {r["id"]: _region(r) for r in raw.get("regions") or ()}
+        order = {
+            str(situation): tuple(str(n) for n in numbers or ())
+            for situation, numbers in (raw.get("emergency_order") or {}).items()
+        }
         matchers: list[tuple[tuple[str, ...], str]] = []
         for region in regions.values():
             names = [*region.aliases, *region.name.values()]
@@ -99,7 +117,7 @@ class ResourceDirectory:
                     matchers.append((stems, region.id))
         # Longest alias first: "Алматы облысы" is the region, "Алматы" alone the city.
         matchers.sort(key=lambda m: (-len(m[0]), -sum(len(s) for s in m[0])))
-        return cls(emergency, national, regions, tuple(matchers))
+        return cls(emergency, national, regions, tuple(matchers), order)
 
     def find_region(self, text: str) -> Region | None:
         """The region named in `text`, in any common spelling or grammatical form."""

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.content.menu import SHOWS
 from bot.nlp.normalize import normalize
 from bot.nlu.data import LANGUAGES, Example, Located, YAMLError, compose, data_files, file_examples
 from bot.nlu.tooling import Project, ToolingError, ensure_venv
@@ -38,7 +39,9 @@ NEAR_DUPLICATE_JACCARD = 0.9
 MIN_EXAMPLES = {Route.FAQ: 40, Route.ESCALATE: 40, Route.CRISIS: 40}
 MIN_EXAMPLES_OTHER = 20
 # Intents the bot answers with its own interface strings (locales/), not domain.yml.
-ANSWERED_BY_THE_BOT = frozenset({"change_language"})
+# Intents the bot answers itself: the language keyboard, and the one privacy
+# text generated from the settings (bot/ui/texts.py privacy_notice).
+ANSWERED_BY_THE_BOT = frozenset({"change_language", "privacy_question"})
 # Telegram's HTML parse mode: the only tags it accepts.
 TELEGRAM_TAGS = frozenset(
     {
@@ -153,6 +156,7 @@ def validate(root: Path, *, rasa: bool = False, project: Project | None = None) 
     if taxonomy is not None:
         _check_answers(taxonomy, domain, root / "domain.yml", resource_ids, report)
         _check_regions(content / "taxonomy.yml", resources, content / "resources.yml", report)
+        _check_emergency_order(taxonomy, resources, report)
         _check_menu(taxonomy, _load(content / "menu.yml", report, required=False), report)
         _check_safety(taxonomy, content / "safety", report)
     _warn_unverified_resources(resources, report)
@@ -556,6 +560,36 @@ def _check_regions(
     report.checked["regions"] = len(wanted)
 
 
+def _check_emergency_order(
+    taxonomy: dict[str, _Intent], resources: Located | None, report: Report
+) -> None:
+    """emergency_order: crisis intents only, numbers of the directory, each once."""
+    if resources is None:
+        return
+    numbers = resources.get("emergency_numbers")
+    known = {
+        str(item.value.get("number"))
+        for item in (numbers.elements() if numbers is not None else ())
+        if item.is_mapping
+    }
+    order = resources.get("emergency_order")
+    if order is None or not order.is_mapping:
+        return
+    for situation, listed in order.items():
+        intent = taxonomy.get(situation)
+        if intent is None or intent.route is not Route.CRISIS:
+            report.error(listed.where, f"emergency_order: {situation!r} is not a crisis intent")
+        seen: set[str] = set()
+        for item in listed.elements():
+            number = str(item.value)
+            if number not in known:
+                report.error(item.where, f"emergency_order: {number!r} is not an emergency number")
+            elif number in seen:
+                report.error(item.where, f"emergency_order: {number!r} is listed twice")
+            seen.add(number)
+    report.checked["emergency orders"] = len(list(order.items()))
+
+
 def _region_key(name: str) -> str:
     return normalize(name.replace("_", " "))
 
@@ -568,8 +602,15 @@ def _check_menu(taxonomy: dict[str, _Intent], menu: Located | None, report: Repo
         questions = category.get("questions")
         for question in questions.elements() if questions is not None else ():
             intent = question.get("intent")
+            show = question.get("show")
             if intent is not None and str(intent.value) not in taxonomy:
                 report.error(intent.where, f"menu names unknown intent {intent.value!r}")
+            if show is not None and str(show.value) not in SHOWS:
+                report.error(
+                    show.where, f"menu shows unknown {show.value!r}: one of {sorted(SHOWS)}"
+                )
+            if (intent is None) == (show is None):
+                report.error(question.where, "a menu entry has either an intent or a show")
 
 
 def _check_safety(taxonomy: dict[str, _Intent], folder: Path, report: Report) -> None:

@@ -77,7 +77,7 @@ async def to_counselor(
     memory.remember(chat_id, text)
     decision = await routing.route(text, recent)
     if decision.route is Route.CRISIS:
-        await message.answer(texts.emergency_block(content, case.lang))
+        await message.answer(texts.emergency_block(content, case.lang, decision.intent))
         await desk.crisis_in_case(bot, session, case, intent=decision.intent)
     elif (
         decision.route is Route.ESCALATE

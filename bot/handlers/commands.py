@@ -32,8 +32,12 @@ async def show_help(message: Message) -> None:
 
 
 @router.message(Command("privacy"))
-async def show_privacy(message: Message, settings: Settings) -> None:
-    await message.answer(texts.privacy_notice(settings.message_log_days))
+async def show_privacy(message: Message, settings: Settings, citizen: Citizen | None) -> None:
+    consented = citizen is not None and citizen.consent_at is not None
+    await message.answer(
+        texts.privacy_notice(settings.message_log_days),
+        reply_markup=None if consented else texts.notice_keyboard(),
+    )
 
 
 @router.message(Command("resources"))

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import Citizen
 from bot.handlers.registry import Handlers
@@ -48,6 +49,7 @@ async def free_text(
     memory: ConversationMemory,
     detector: LanguageDetector,
     i18n: I18n,
+    settings: Settings,
     flooding: bool = False,
     flood_notice: bool = False,
 ) -> None:
@@ -73,7 +75,14 @@ async def free_text(
                     _("You are writing very fast. I read everything; give me a moment, please.")
                 )
             return
-        await send_outcome(message, outcome, content, lang)
+        await send_outcome(
+            message,
+            outcome,
+            content,
+            lang,
+            privacy_days=settings.message_log_days,
+            consented=citizen.consent_at is not None,
+        )
         if first_contact:
             await message.answer(texts.language_prompt(), reply_markup=texts.language_keyboard())
             return

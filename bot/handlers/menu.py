@@ -8,6 +8,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import Citizen
 from bot.handlers.registry import Handlers
@@ -16,7 +17,7 @@ from bot.services.citizens import CitizenService
 from bot.services.conversation import ConversationService
 from bot.services.routing import MessageRouter
 from bot.ui import texts
-from bot.ui.callbacks import MenuOpen, Topic
+from bot.ui.callbacks import Emergency, MenuOpen, Topic
 
 router = Handlers(name="menu")
 
@@ -68,6 +69,7 @@ async def open_topic(
     content: ContentLibrary,
     routing: MessageRouter,
     i18n: I18n,
+    settings: Settings,
 ) -> None:
     if query.message is None:
         await query.answer()
@@ -81,4 +83,27 @@ async def open_topic(
         await query.answer(_("This button is no longer active. Please open /menu."))
         return
     await query.answer()
-    await send_outcome(query.message, outcome, content, lang)
+    await send_outcome(
+        query.message,
+        outcome,
+        content,
+        lang,
+        privacy_days=settings.message_log_days,
+        consented=citizen.consent_at is not None,
+    )
+
+
+@router.callback_query(Emergency.filter())
+async def show_emergency_numbers(
+    query: CallbackQuery,
+    callback_data: Emergency,
+    citizen: Citizen | None,
+    content: ContentLibrary,
+    i18n: I18n,
+) -> None:
+    await query.answer()
+    if query.message is None:
+        return
+    lang = citizen.language if citizen and citizen.language else i18n.current_locale
+    situation = callback_data.situation or None
+    await query.message.answer(texts.emergency_block(content, lang, situation))

@@ -12,6 +12,7 @@ from bot.services.routes import Route
 from bot.ui import texts
 
 _LANGUAGE_INTENT = "change_language"
+_PRIVACY_INTENT = "privacy_question"
 
 
 async def send_outcome(
@@ -19,36 +20,30 @@ async def send_outcome(
     outcome: Outcome,
     content: ContentLibrary,
     lang: str,
+    *,
+    privacy_days: int,
+    consented: bool,
 ) -> None:
     decision = outcome.decision
     route = decision.route
     if route is Route.CRISIS:
         # The numbers first, in a message of their own, before anything else.
-        await message.answer(texts.emergency_block(content, lang))
+        await message.answer(texts.emergency_block(content, lang, decision.intent))
     if decision.intent == _LANGUAGE_INTENT and route is Route.SERVICE:
         await message.answer(texts.language_prompt(), reply_markup=texts.language_keyboard())
         return
-    answer = outcome.answer
-    handoff = current_handoff()
-    if handoff is not None and (route is Route.CRISIS or decision.intent == REQUEST_HUMAN_INTENT):
-        # A person at once: a crisis opens an urgent case after the numbers and
-        # the answer; an explicit request opens one instead of the answer.
-        if answer is not None and route is Route.CRISIS:
-            await message.answer(
-                texts.answer_text(answer, content, outcome.region),
-                reply_markup=texts.answer_keyboard(
-                    answer, content, outcome.region, outcome.log_id, offer_person=False
-                ),
-            )
-        await handoff.open_case(message.chat.id, lang=lang, route=route, intent=decision.intent)
+    if decision.intent == _PRIVACY_INTENT and route is Route.SERVICE:
+        # The one privacy text, the same as /start and /privacy show.
+        await message.answer(
+            texts.privacy_notice(privacy_days),
+            reply_markup=None if consented else texts.notice_keyboard(),
+        )
         return
+    if route in (Route.CRISIS, Route.ESCALATE):
+        await _send_sensitive(message, outcome, content, lang)
+        return
+    answer = outcome.answer
     if answer is None:
-        if route in (Route.CRISIS, Route.ESCALATE):
-            await message.answer(
-                texts.person_unavailable(None, lang),
-                reply_markup=texts.fallback_keyboard(content, (), lang),
-            )
-            return
         await message.answer(
             texts.fallback_text(nlu_available=decision.nlu_available),
             reply_markup=texts.fallback_keyboard(content, outcome.suggestions, lang),
@@ -59,18 +54,57 @@ async def send_outcome(
             answer.text, reply_markup=texts.fallback_keyboard(content, outcome.suggestions, lang)
         )
         return
-    offer_person = route in (Route.CRISIS, Route.ESCALATE)
-    text = texts.answer_text(answer, content, outcome.region)
-    if not decision.nlu_available and not offer_person:
+    text = texts.answer_text(answer, content, outcome.region, feedback=outcome.log_id is not None)
+    if not decision.nlu_available:
         text = texts.degraded_text() + "\n\n" + text
     await message.answer(
         text,
-        reply_markup=texts.answer_keyboard(
-            answer, content, outcome.region, outcome.log_id, offer_person=offer_person
-        ),
+        reply_markup=texts.answer_keyboard(answer, content, outcome.region, outcome.log_id),
     )
     if outcome.needs_region:
         await message.answer(
             texts.region_prompt(),
             reply_markup=texts.region_keyboard(content, lang, intent=answer.intent),
         )
+
+
+async def _send_sensitive(
+    message: Message | InaccessibleMessage,
+    outcome: Outcome,
+    content: ContentLibrary,
+    lang: str,
+) -> None:
+    """A crisis or an escalate reply: no rating, no menu; a person, or where people are.
+
+    With a staff group, a crisis opens an urgent case after the numbers and the
+    answer, and the case's own message says who reads it and when; an explicit
+    request for a person opens a case instead of an answer; any other escalate
+    answer offers a counselor with one tap. Without a staff group, the answer is
+    followed by where people are, and no button pretends to reach someone.
+    """
+    decision = outcome.decision
+    crisis = decision.route is Route.CRISIS
+    answer = outcome.answer
+    handoff = current_handoff()
+    asked_for_person = decision.intent == REQUEST_HUMAN_INTENT
+    if handoff is not None and (crisis or asked_for_person):
+        if answer is not None and crisis:
+            await message.answer(texts.answer_text(answer, content, None, feedback=False))
+        await handoff.open_case(
+            message.chat.id, lang=lang, route=decision.route, intent=decision.intent
+        )
+        return
+    parts = [] if answer is None or asked_for_person else [answer.text]
+    if handoff is None:
+        parts.append(texts.person_unavailable(outcome.region, lang))
+        await message.answer(texts.fit("\n\n".join(parts)))
+        return
+    if answer is None:  # sensitive, and nothing curated to say: a person at once
+        await handoff.open_case(
+            message.chat.id, lang=lang, route=decision.route, intent=decision.intent
+        )
+        return
+    await message.answer(
+        texts.answer_text(answer, content, outcome.region, feedback=False),
+        reply_markup=texts.person_keyboard(answer.intent),
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -13,7 +16,7 @@ from bot.content.library import ContentLibrary
 from bot.handlers.registry import Handlers
 from bot.services.citizens import CitizenService
 from bot.ui import texts
-from bot.ui.callbacks import LanguageChoice
+from bot.ui.callbacks import AcceptNotice, LanguageChoice
 
 router = Handlers(name="start")
 
@@ -42,8 +45,37 @@ async def language_chosen(
         if callback_data.switch:
             await query.message.answer(_("Done: the bot will write in this language."))
             return
+        if citizen.consent_at is None:
+            # Consent is the citizen's own act: the button, not the language.
+            await query.message.answer(
+                texts.privacy_notice(settings.message_log_days),
+                reply_markup=texts.notice_keyboard(),
+            )
+            return
         await query.message.answer(texts.privacy_notice(settings.message_log_days))
         await query.message.answer(
             texts.welcome() + "\n\n" + texts.menu_prompt(),
             reply_markup=texts.main_menu_keyboard(content, citizen.language or callback_data.code),
         )
+
+
+@router.callback_query(AcceptNotice.filter())
+async def notice_accepted(
+    query: CallbackQuery, session: AsyncSession, content: ContentLibrary, i18n: I18n
+) -> None:
+    citizen = await CitizenService(session).get(query.from_user.id)
+    first = citizen is None or citizen.consent_at is None
+    citizen = await CitizenService(session).accept_notice(query.from_user.id)
+    lang = citizen.language or i18n.current_locale
+    with i18n.use_locale(lang):
+        await query.answer(_("Thank you."))
+        if query.message is None:
+            return
+        if isinstance(query.message, Message):
+            with contextlib.suppress(TelegramBadRequest):
+                await query.message.edit_reply_markup(reply_markup=None)
+        if first:
+            await query.message.answer(
+                texts.welcome() + "\n\n" + texts.menu_prompt(),
+                reply_markup=texts.main_menu_keyboard(content, lang),
+            )

@@ -1,4 +1,5 @@
-"""Citizens: language, region, consent, and deleting everything on /forget."""
+"""Citizens: language, region, consent (the privacy notice's button), and
+deleting everything on /forget."""
 
 from __future__ import annotations
 
@@ -24,13 +25,18 @@ class CitizenService:
         return citizen
 
     async def choose_language(self, telegram_id: int, lang: str) -> Citizen:
-        """Store the language; the privacy notice is shown with this choice, so
-        the first choice is also the moment of consent."""
         citizen = await self.get_or_create(telegram_id)
         citizen.language = lang
+        await self._session.commit()
+        return citizen
+
+    async def accept_notice(self, telegram_id: int) -> Citizen:
+        """The citizen pressed "I understand" under the privacy notice: the
+        moment of consent, recorded once (a second press keeps the first)."""
+        citizen = await self.get_or_create(telegram_id)
         if citizen.consent_at is None:
             citizen.consent_at = utcnow()
-        await self._session.commit()
+            await self._session.commit()
         return citizen
 
     async def set_region(self, citizen: Citizen, region_id: str) -> None:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.answers import Answer, AnswerBook
 from bot.content.resources import Region, ResourceDirectory
-from bot.db.models import Citizen, MessageLog, utcnow
+from bot.db.models import Citizen, MessageLog
 from bot.db.repositories import MessageLogRepository
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter, RoutingDecision
@@ -76,8 +75,12 @@ class ConversationService:
             elif region is None and citizen.region:
                 region = self._resources.regions.get(citizen.region)
             needs_region = region is None
-        keep_text = decision.route is not Route.CRISIS and (
-            decision.route is Route.FALLBACK or decision.confidence < REVIEW_CONFIDENCE
+        # Text is kept for the editors' review only with the citizen's consent
+        # (the privacy notice's button), never for a crisis.
+        keep_text = (
+            citizen.consent_at is not None
+            and decision.route is not Route.CRISIS
+            and (decision.route is Route.FALLBACK or decision.confidence < REVIEW_CONFIDENCE)
         )
         entry = await self._log.add(
             MessageLog(
@@ -129,8 +132,3 @@ class ConversationService:
         )
         await self._session.commit()
         return Outcome(decision, answer, region, answer.regional and region is None, entry.id, ())
-
-    async def purge_old_messages(self, days: int) -> int:
-        removed = await self._log.delete_older_than(utcnow() - timedelta(days=days))
-        await self._session.commit()
-        return removed

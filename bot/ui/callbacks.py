@@ -12,6 +12,10 @@ class LanguageChoice(CallbackData, prefix="lang"):
     switch: bool = False
 
 
+class AcceptNotice(CallbackData, prefix="ok"):
+    """ "I understand" under the privacy notice: the citizen's consent."""
+
+
 class MenuOpen(CallbackData, prefix="m"):
     category: str = ""
 
@@ -37,6 +41,12 @@ class ForgetConfirm(CallbackData, prefix="fg"):
 
 class TalkToPerson(CallbackData, prefix="h"):
     intent: str = ""
+
+
+class Emergency(CallbackData, prefix="sos"):
+    """Show the emergency numbers, in the order of this kind of crisis."""
+
+    situation: str = ""
 
 
 # --- cases (staff group and the citizen's rating) ---------------------------

@@ -19,16 +19,19 @@ from babel.dates import format_date
 
 from bot.content.answers import Answer
 from bot.content.library import ContentLibrary
+from bot.content.menu import EMERGENCY_NUMBERS
 from bot.content.resources import Office, Region, Resource
 from bot.db.models import Case
 from bot.services.cases import STAFF_OUTCOMES, CaseOutcome, Priority, case_number
 from bot.services.office_hours import WaitEstimate
 from bot.ui.callbacks import (
+    AcceptNotice,
     CaseAction,
     CaseClose,
     CaseRating,
     CaseSend,
     CaseTransfer,
+    Emergency,
     ForgetConfirm,
     LanguageChoice,
     MenuOpen,
@@ -56,16 +59,30 @@ def language_keyboard(*, switch: bool = False) -> InlineKeyboardMarkup:
 
 
 def privacy_notice(days: int) -> str:
+    """The one privacy text: /start, /privacy and the answer to privacy questions."""
     return _(
         "<b>About your privacy</b>\n"
-        "• The bot keeps only your language, your region (if you tell it) and the time "
-        "you agreed to this notice. For each question it keeps the topic it recognised; "
-        "the text itself only when the bot did not understand it, so that editors can "
-        "improve the answers. This is deleted after {days} days.\n"
-        "• Counselors never see your name, username or Telegram account, only a case number.\n"
-        "• Kenes is a help and referral service, not a reporting channel.\n"
+        "• Kenes keeps your language, your region (if you tell it) and when you accepted "
+        "this notice, until you send /forget.\n"
+        "• For each question it keeps the topic it recognised; the text only when it did "
+        "not understand it, so that editors can improve the answers. These records and "
+        "your ratings are deleted after {days} days.\n"
+        "• A conversation with a counselor is kept in the counselors' staff group until "
+        "you send /forget, or {days} days after it ends. Counselors see only a case "
+        "number, never your name, username or Telegram account.\n"
+        "• Kenes is a help and referral service, not a channel that passes information "
+        "to the authorities.\n"
         "• /forget deletes everything the bot keeps about you."
     ).format(days=days)
+
+
+def notice_keyboard() -> InlineKeyboardMarkup:
+    """Under the privacy notice until the citizen accepts it."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=_("✅ I understand"), callback_data=AcceptNotice().pack())]
+        ]
+    )
 
 
 def welcome() -> str:
@@ -84,7 +101,8 @@ def help_text() -> str:
         "/resources — official contacts for your region\n"
         "/language — change the language\n"
         "/privacy — what the bot keeps about you\n"
-        "/forget — delete your data\n\n"
+        "/forget — delete your data\n"
+        "/human — talk to a counselor\n\n"
         "In danger? Call 112 at once."
     )
 
@@ -104,6 +122,9 @@ def category_keyboard(content: ContentLibrary, category_id: str, lang: str) -> I
     builder = InlineKeyboardBuilder()
     category = content.menu.category(category_id)
     for question in category.questions if category else ():
+        if question.show == EMERGENCY_NUMBERS:
+            builder.button(text=question.label.get(lang, question.show), callback_data=Emergency())
+            continue
         builder.button(
             text=question.label.get(lang, question.intent),
             callback_data=Topic(intent=question.intent),
@@ -175,7 +196,10 @@ def region_block(region: Region, lang: str) -> str:
     return "\n".join(lines)
 
 
-def answer_text(answer: Answer, content: ContentLibrary, region: Region | None) -> str:
+def answer_text(
+    answer: Answer, content: ContentLibrary, region: Region | None, *, feedback: bool = True
+) -> str:
+    """An answer with its phone resources and region block; `feedback` asks for a vote."""
     parts = [answer.text]
     phones = [
         content.resources.national[r] for r in answer.resources if r in content.resources.national
@@ -184,7 +208,8 @@ def answer_text(answer: Answer, content: ContentLibrary, region: Region | None) 
         parts.append("\n".join(_resource_line(r, answer.lang) for r in phones))
     if region is not None:
         parts.append(region_block(region, answer.lang))
-    parts.append(_("<i>Was this helpful?</i>"))
+    if feedback:
+        parts.append(_("<i>Was this helpful?</i>"))
     return fit("\n\n".join(parts))
 
 
@@ -193,12 +218,12 @@ def answer_keyboard(
     content: ContentLibrary,
     region: Region | None,
     log_id: int | None,
-    *,
-    offer_person: bool,
 ) -> InlineKeyboardMarkup:
+    """Under an faq or service answer: its links, the vote and the menu.
+
+    Crisis and escalate replies never get this keyboard (`person_keyboard`).
+    """
     rows: list[list[InlineKeyboardButton]] = []
-    if offer_person:
-        rows.append([talk_button(answer.intent)])
     for resource_id in answer.resources:
         resource = content.resources.national.get(resource_id)
         if resource is not None and resource.is_url:
@@ -235,9 +260,15 @@ def answer_keyboard(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def emergency_block(content: ContentLibrary, lang: str) -> str:
+def person_keyboard(intent: str = "") -> InlineKeyboardMarkup:
+    """Under an escalate reply: one tap to a counselor, nothing else."""
+    return InlineKeyboardMarkup(inline_keyboard=[[talk_button(intent)]])
+
+
+def emergency_block(content: ContentLibrary, lang: str, situation: str | None = None) -> str:
+    """The emergency numbers, in the order content/resources.yml gives this crisis."""
     lines = [_("<b>If you or someone else is in danger right now, call:</b>")]
-    for number in content.resources.emergency_numbers:
+    for number in content.resources.emergency_for(situation):
         lines.append(f"📞 <b>{escape(number.number)}</b> — {escape(number.label.get(lang, ''))}")
     return "\n".join(lines)
 
@@ -458,8 +489,12 @@ def case_opened(estimate: WaitEstimate, *, urgent: bool, now: datetime, lang: st
                 "when work begins: {when}."
             ).format(when=_opening_phrase(estimate.opens_at, now, lang))
         )
-    if urgent:
+    if urgent and estimate.opens_at is None:
         parts.append(_("If you are in danger right now, do not wait: call 112."))
+    elif urgent:
+        parts.append(
+            _("Until then, if you are in danger, do not wait: call 112 or another number above.")
+        )
     return "\n\n".join(parts)
 
 
@@ -511,8 +546,9 @@ def rating_prompt() -> str:
 
 def rating_keyboard(case_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
+    # Five short buttons in one row: they fit a phone 360 pixels wide.
     for score in range(1, 6):
-        builder.button(text="⭐" * score, callback_data=CaseRating(case=case_id, score=score))
+        builder.button(text=f"{score}⭐", callback_data=CaseRating(case=case_id, score=score))
     builder.adjust(5)
     return builder.as_markup()
 
@@ -582,9 +618,52 @@ def duration(seconds: float) -> str:
     return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
 
 
+def topic_state(state: str) -> str:
+    """A topic title's state, in the staff's language (priority labels and the end)."""
+    names = {
+        "urgent": _("urgent"),
+        "escalate": _("sensitive"),
+        "request": _("asked for a person"),
+        "closed": _("closed"),
+        "withdrawn": _("withdrawn"),
+    }
+    return names.get(state, state)
+
+
 def topic_name(case_id: int, lang: str, state: str) -> str:
-    """The topic's title: a pseudonym, the language and the state, never a name."""
-    return f"{case_number(case_id)} · {lang} · {state}"
+    """The topic's title: a case number, the language and the state, never a name."""
+    return f"{case_number(case_id)} · {lang} · {topic_state(state)}"
+
+
+def route_name(route: str) -> str:
+    names = {
+        "crisis": _("crisis"),
+        "escalate": _("sensitive topic"),
+        "faq": _("question"),
+        "service": _("conversation"),
+        "fallback": _("not understood"),
+    }
+    return names.get(route, route)
+
+
+# What a case is about, for intents no menu entry names (the crisis situations
+# and the plain request for a person); other intents take their menu label.
+def _situation_names() -> dict[str, str]:
+    return {
+        "crisis_self_harm": _("thoughts of self-harm"),
+        "crisis_violence_threat": _("a threat of violence"),
+        "crisis_travel_conflict_zone": _("travel to a conflict zone"),
+        "crisis_abuse": _("abuse or coercion"),
+        "request_human": _("asked for a person"),
+    }
+
+
+def situation_name(intent: str | None, content: ContentLibrary, lang: str) -> str:
+    """The case's subject in words: never a raw intent id."""
+    if not intent:
+        return "—"
+    named = _situation_names().get(intent) or content.menu.label(intent, lang)
+    return escape(named) if named else _("other topic")
 
 
 def case_card(
@@ -592,9 +671,11 @@ def case_card(
     *,
     holder: str | None,
     region: Region | None,
+    subject: str,
     now: datetime,
     zone: tzinfo,
 ) -> str:
+    """The staff's card of a case; `subject` is `situation_name` of its intent."""
     staff_lang = get_i18n().current_locale
     opened = case.opened_at if case.opened_at.tzinfo else case.opened_at.replace(tzinfo=UTC)
     lines = [
@@ -605,9 +686,7 @@ def case_card(
         _("Region: {region}").format(
             region=escape(region.name.get(staff_lang, region.id)) if region else "—"
         ),
-        _("Route: {route} · intent: {intent}").format(
-            route=escape(case.route), intent=escape(case.intent or "—")
-        ),
+        _("Subject: {subject} · {route}").format(subject=subject, route=route_name(case.route)),
     ]
     opened_local = opened.astimezone(zone).strftime("%d.%m %H:%M")
     if case.status == "waiting":
@@ -721,6 +800,19 @@ def forgotten_topic_left() -> str:
     return _(
         "The citizen deleted their data (/forget), but the bot could not delete this topic. "
         "Delete it by hand, or give the bot the right to delete messages and manage topics."
+    )
+
+
+def expired_topics_deleted(case_ids: Sequence[int]) -> str:
+    return _(
+        "{cases}: closed longer ago than the retention limit; their topics were deleted."
+    ).format(cases=", ".join(case_number(i) for i in case_ids))
+
+
+def expired_topic_left() -> str:
+    return _(
+        "This case was closed longer ago than the retention limit, but the bot could not "
+        "delete its topic. Delete it by hand, or give the bot the right to manage topics."
     )
 
 

@@ -125,11 +125,11 @@ class CaseDesk:
     ) -> int | None:
         service = CaseService(session)
         priority = Priority(case.priority)
+        with self.staff_voice():
+            name = texts.topic_name(case.id, case.lang, priority.label)
         try:
             topic = await bot.create_forum_topic(
-                chat_id=self.chat_id,
-                name=texts.topic_name(case.id, case.lang, priority.label),
-                icon_color=TOPIC_COLORS[priority],
+                chat_id=self.chat_id, name=name, icon_color=TOPIC_COLORS[priority]
             )
         except TelegramAPIError as exc:
             logger.warning("case %s: cannot create its topic: %s", case.id, type(exc).__name__)
@@ -153,8 +153,14 @@ class CaseDesk:
             staff = await StaffService(session).get(case.holder_id)
             holder = staff.display_name if staff is not None else None
         region = self.content.resources.regions.get(case.region or "")
+        subject = texts.situation_name(case.intent, self.content, self.settings.staff_language)
         text = texts.case_card(
-            case, holder=holder, region=region, now=utcnow(), zone=self.hours.zone
+            case,
+            holder=holder,
+            region=region,
+            subject=subject,
+            now=utcnow(),
+            zone=self.hours.zone,
         )
         return text, texts.case_card_keyboard(case)
 
@@ -178,11 +184,11 @@ class CaseDesk:
         if case.topic_id is None:
             return
         label = state or Priority(case.priority).label
+        with self.staff_voice():
+            name = texts.topic_name(case.id, case.lang, label)
         with contextlib.suppress(TelegramBadRequest):
             await bot.edit_forum_topic(
-                chat_id=self.chat_id,
-                message_thread_id=case.topic_id,
-                name=texts.topic_name(case.id, case.lang, label),
+                chat_id=self.chat_id, message_thread_id=case.topic_id, name=name
             )
 
     # --- saying things -----------------------------------------------------------
@@ -288,7 +294,9 @@ class CaseDesk:
         with self.citizen_voice(case):
             automatic = actor is None and outcome == CaseOutcome.NO_RESPONSE
             await self.tell(bot, case, texts.case_closed_for_citizen(automatic=automatic))
-            await self.tell(bot, case, texts.rating_prompt(), texts.rating_keyboard(case.id))
+            if not automatic:
+                # Someone who stopped answering is not asked to rate a conversation.
+                await self.tell(bot, case, texts.rating_prompt(), texts.rating_keyboard(case.id))
 
     async def priority_raised(
         self, bot: Bot, session: AsyncSession, case: Case, *, crisis: bool
@@ -322,8 +330,46 @@ class CaseDesk:
         note asking staff to delete it. True if a case was open."""
         service = CaseService(session)
         withdrawal = await service.withdraw(citizen)
+        with self.staff_voice():
+            deleted, left = await self.delete_topics(
+                bot, session, withdrawal.topics, left_note=texts.forgotten_topic_left()
+            )
+        if withdrawal.case is not None and withdrawal.case.id in left:
+            await self.after_close(bot, session, withdrawal.case, None)
+        if deleted:
+            logger.info("%d topic(s) deleted after /forget", len(deleted))
+            with self.staff_voice():
+                await self._send_general(bot, texts.forgotten_topics_deleted(deleted))
+        return withdrawal.case is not None
+
+    async def expire(
+        self, bot: Bot, session: AsyncSession, topics: Sequence[tuple[int, int]]
+    ) -> None:
+        """Retention: delete the topics of cases closed longer ago than the limit."""
+        if not topics:
+            return
+        with self.staff_voice():
+            deleted, _ = await self.delete_topics(
+                bot, session, topics, left_note=texts.expired_topic_left()
+            )
+            if deleted:
+                logger.info("%d topic(s) deleted past the retention limit", len(deleted))
+                await self._send_general(bot, texts.expired_topics_deleted(deleted))
+
+    async def delete_topics(
+        self,
+        bot: Bot,
+        session: AsyncSession,
+        topics: Sequence[tuple[int, int]],
+        *,
+        left_note: str,
+    ) -> tuple[list[int], list[int]]:
+        """Delete each (case, topic); a topic the bot cannot delete gets `left_note`.
+        Returns the cases whose topic the bot deleted, and those it could not."""
+        service = CaseService(session)
         deleted: list[int] = []
-        for case_id, topic_id in withdrawal.topics:
+        left: list[int] = []
+        for case_id, topic_id in topics:
             try:
                 await bot.delete_forum_topic(chat_id=self.chat_id, message_thread_id=topic_id)
             except TelegramAPIError as exc:
@@ -331,18 +377,12 @@ class CaseDesk:
                     await service.topic_deleted(case_id)  # staff deleted it already
                     continue
                 logger.warning("case %s: topic not deleted: %s", case_id, type(exc).__name__)
-                with self.staff_voice():
-                    await self._send_topic(bot, topic_id, texts.forgotten_topic_left())
-                if withdrawal.case is not None and case_id == withdrawal.case.id:
-                    await self.after_close(bot, session, withdrawal.case, None)
+                await self._send_topic(bot, topic_id, left_note)
+                left.append(case_id)
                 continue
             deleted.append(case_id)
             await service.topic_deleted(case_id)
-        if deleted:
-            logger.info("%d topic(s) deleted after /forget", len(deleted))
-            with self.staff_voice():
-                await self._send_general(bot, texts.forgotten_topics_deleted(deleted))
-        return withdrawal.case is not None
+        return deleted, left
 
     async def _send_general(self, bot: Bot, text: str) -> bool:
         """A message in the staff group's General topic; False if Telegram refused it."""
