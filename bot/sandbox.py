@@ -21,7 +21,13 @@ from bot.nlu.client import NLUClient
 
 SANDBOX_TOKEN = "1000:sandbox-token"
 CITIZEN_ID = 4242
+# An emulated staff group, so that a crisis or /human opens a real case and the
+# citizen sees what the desk says (office hours from the settings, as in
+# production: OFFICE_HOURS_START=00:00 OFFICE_HOURS_END=00:00 keeps it open).
+STAFF_GROUP_ID = -1000000004242
+STAFF_ADMIN_ID = 4243
 QUIET_SECONDS = 0.8
+LAST_QUIET_SECONDS = 4.0
 MAX_WAIT_SECONDS = 20.0
 
 
@@ -41,8 +47,8 @@ class SandboxChat:
     def _print(self, line: str = "") -> None:
         print(line, file=self._out or sys.stdout, flush=True)
 
-    async def show_replies(self) -> int:
-        """Print the bot's new messages once it has been quiet for a moment."""
+    async def show_replies(self, quiet: float = QUIET_SECONDS) -> int:
+        """Print the bot's new messages once it has been quiet for `quiet` seconds."""
         loop = asyncio.get_running_loop()
         start = last_change = loop.time()
         while loop.time() - start < MAX_WAIT_SECONDS:
@@ -53,9 +59,22 @@ class SandboxChat:
                     self._render(record)
                 self._seen = len(mine)
                 last_change = loop.time()
-            elif self._seen and loop.time() - last_change >= QUIET_SECONDS:
+            elif self._seen and loop.time() - last_change >= quiet:
                 break
         return self._seen
+
+    def print_new(self) -> None:
+        """Print what arrived since the last look (no await: never twice)."""
+        mine = self._emulator.messages_to(CITIZEN_ID)
+        for record in mine[self._seen :]:
+            self._render(record)
+        self._seen = len(mine)
+
+    async def follow(self) -> None:
+        """While you type: messages that come later (a counselor, the desk) show up."""
+        while True:
+            await asyncio.sleep(0.5)
+            self.print_new()
 
     def _render(self, record: Any) -> None:
         self._print()
@@ -96,11 +115,23 @@ async def run_sandbox(
             SANDBOX_TOKEN, bot_id=1000, username="kenes_sandbox_bot", first_name="Kenes"
         )
         emulator.add_user(CITIZEN_ID, "Citizen")
+        emulator.add_user(STAFF_ADMIN_ID, "Counselor")
+        emulator.add_group(
+            STAFF_GROUP_ID,
+            "Kenes counselors (sandbox)",
+            members=[STAFF_ADMIN_ID],
+            administrators=[STAFF_ADMIN_ID],
+        )
         local = settings.model_copy(
-            update={"bot_token": SecretStr(SANDBOX_TOKEN), "telegram_api_base": emulator.base_url}
+            update={
+                "bot_token": SecretStr(SANDBOX_TOKEN),
+                "telegram_api_base": emulator.base_url,
+                "staff_chat_id": STAFF_GROUP_ID,
+            }
         )
         polling = asyncio.create_task(run_polling(local, nlu=nlu))
         chat = SandboxChat(emulator)
+        follower: asyncio.Task[None] | None = None
         try:
             print(
                 "Kenes sandbox: you are a citizen writing to the bot. "
@@ -111,9 +142,14 @@ async def run_sandbox(
             if polling.done():
                 polling.result()
             pending = list(lines) if lines is not None else None
+            if pending is None:
+                follower = asyncio.create_task(chat.follow())
             while True:
                 if pending is not None:
                     if not pending:
+                        # What the desk sends after a case opens comes once its
+                        # topic is set up: wait for it before stopping.
+                        await chat.show_replies(quiet=LAST_QUIET_SECONDS)
                         break
                     line = pending.pop(0)
                 else:
@@ -129,6 +165,8 @@ async def run_sandbox(
                 if line:
                     await chat.say(line)
         finally:
+            if follower is not None:
+                follower.cancel()
             polling.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await polling

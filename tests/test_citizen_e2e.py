@@ -254,6 +254,21 @@ async def test_resources_asks_region_once_and_stores_it(bot: Harness) -> None:
     assert "Атырау" in again.text  # not asked twice
 
 
+async def test_the_region_question_is_asked_once(bot: Harness) -> None:
+    await choose(bot, RU_USER, "ru")
+    _answer, prompt = await bot.say(RU_USER, "управление по делам религий", count=2)
+    assert "В каком вы регионе" in prompt.text
+    rows = prompt.reply_markup["inline_keyboard"]
+    assert sum(len(row) for row in rows) == 20
+    for row in rows:  # one a row, or two short ones: they fit a phone screen
+        assert len(row) == 1 or sum(len(b["text"]) for b in row) <= 24
+    assert any(b["text"] == "Восточно-Казахстанская область" for row in rows for b in row)
+    before = len(bot.emulator.messages_to(RU_USER))
+    [again] = await bot.say(RU_USER, "как связаться с управлением по делам религий")
+    assert again.text
+    assert await bot.quiet(RU_USER, before + 1) == []  # no second question
+
+
 async def test_regional_answer_uses_region_from_text(bot: Harness) -> None:
     await choose(bot, RU_USER, "ru")
     [answer] = await bot.say(RU_USER, "управление по делам религий в Атырау")

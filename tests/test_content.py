@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from aiogram.utils.i18n import I18n
 
 from bot.config import PROJECT_ROOT
 from bot.content.library import ContentLibrary
 from bot.services.routes import Route
+from bot.ui import texts
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +116,41 @@ def test_menu_opens_answers(content: ContentLibrary) -> None:
             assert content.answers.has(question.intent), question.intent
             for lang in ("kk", "ru"):
                 assert 0 < len(question.label[lang]) <= 60
+
+
+def test_answers_that_offer_a_specialist_carry_the_button(content: ContentLibrary) -> None:
+    i18n = I18n(path=PROJECT_ROOT / "locales", default_locale="ru", domain="messages")
+    offering = [a for a in content.answers.answers.values() if a.specialist]
+    assert {a.intent for a in offering} >= {"book_consultation", "theology_question"}
+    for answer in offering:
+        with i18n.context(), i18n.use_locale(answer.lang):
+            keyboard = texts.answer_keyboard(answer, content, None, log_id=1)
+        labels = [b.text for row in keyboard.inline_keyboard for b in row]
+        expected = "💬 Маманмен сөйлесу" if answer.lang == "kk" else "💬 Поговорить со специалистом"
+        assert labels.count(expected) == 1, (answer.intent, labels)
+    plain = content.answers.get("law_religious_activity", "ru")
+    assert plain is not None
+    assert not plain.specialist
+    with i18n.context(), i18n.use_locale("ru"):
+        keyboard = texts.answer_keyboard(plain, content, None, log_id=1)
+    assert "💬 Поговорить со специалистом" not in [
+        b.text for r in keyboard.inline_keyboard for b in r
+    ]
+
+
+def test_a_region_without_contacts_says_so_once_and_offers_a_person(
+    content: ContentLibrary,
+) -> None:
+    i18n = I18n(path=PROJECT_ROOT / "locales", default_locale="ru", domain="messages")
+    answer = content.answers.get("contact_department", "ru")
+    region = content.resources.regions["almaty"]
+    assert answer is not None
+    assert texts.contacts_missing(region)
+    with i18n.context(), i18n.use_locale("ru"):
+        text = texts.answer_text(answer, content, region)
+        keyboard = texts.answer_keyboard(answer, content, region, log_id=1)
+    assert text.count("пока нет в справочнике") == 1
+    assert text.count("ещё не подтверждено редактором") == 1
+    assert "показаны ниже" not in text
+    labels = [b.text for row in keyboard.inline_keyboard for b in row]
+    assert "💬 Поговорить со специалистом" in labels

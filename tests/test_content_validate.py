@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content.validate import Report, telegram_html_problems, validate
+from bot.content.validate import Report, telegram_html_problems, validate, visible_length
 
 INTENTS = [
     {"name": "greet", "route": "service"},
@@ -331,3 +331,28 @@ def test_a_menu_entry_shows_an_intent_or_the_numbers(tree: Path) -> None:
     assert len(errors) == 2, errors
     assert "menu shows unknown 'jokes'" in errors[0]
     assert "either an intent or a show" in errors[1]
+
+
+def test_an_answer_too_long_as_sent(tree: Path) -> None:
+    # 100 words: under the 1,000-character limit of the text, over 700 as sent.
+    (tree / "content" / "menu.yml").write_text("version: 1\ncategories: []\n")
+    _edit(tree / "domain.yml", "Ответ на greet (ru).", "Ответ на greet (ru). " + "слово " * 118)
+    errors = _errors(validate(tree))
+    assert len(errors) == 1, errors
+    assert "utter_greet (ru) is 7" in errors[0]
+    assert "characters as sent; keep it under 700" in errors[0]
+
+
+def test_visible_length_counts_what_a_reader_sees() -> None:
+    assert visible_length('<b>Заң</b> &amp; <a href="https://adilet.zan.kz">құқық</a>') == 11
+
+
+def test_an_answer_offering_a_specialist_needs_the_button(tree: Path) -> None:
+    _edit(
+        tree / "domain.yml",
+        "Ответ на law_religious_activity (ru).",
+        "Ответ на law_religious_activity (ru). Специалист ответит здесь, в чате.",
+    )
+    errors = _errors(validate(tree))
+    assert len(errors) == 1, errors
+    assert "offers a specialist in this chat: set `specialist: true`" in errors[0]

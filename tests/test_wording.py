@@ -42,3 +42,12 @@ def test_no_loaded_word_for_the_authorities() -> None:
     text = (REPO / "locales/ru/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
     text += _all_text()
     assert "донос" not in text.lower()
+
+
+def test_the_editors_guide_agrees_with_the_taxonomy() -> None:
+    guide = (REPO / "docs" / "editing.md").read_text(encoding="utf-8")
+    assert "(verify)" in guide
+    assert "verified: false" in guide
+    assert "Never invent a fact" in guide
+    assert "content/canned.yml" in guide
+    assert "emergency_order" in guide

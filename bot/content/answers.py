@@ -28,6 +28,8 @@ class Answer:
     resources: tuple[str, ...] = ()
     regional: bool = False
     facts: tuple[Fact, ...] = field(default=())
+    # The text offers a specialist: a "talk to a specialist" button goes under it.
+    specialist: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class AnswerBook:
                     text=str(variant["text"]).strip(),
                     resources=tuple(meta.get("resources") or ()),
                     regional=bool(meta.get("regional", False)),
+                    specialist=bool(meta.get("specialist", False)),
                     facts=tuple(
                         Fact(
                             claim=str(f.get("claim", "")),

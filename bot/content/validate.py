@@ -25,6 +25,7 @@ import subprocess
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 
 from bot.content.menu import SHOWS
@@ -34,6 +35,9 @@ from bot.nlu.tooling import Project, ToolingError, ensure_venv
 from bot.services.routes import Route
 
 MAX_ANSWER_CHARS = 1000
+# An answer as the bot sends it (text, contacts, the longest region block, the
+# footnote, the vote's question) fits a phone screen: visible characters.
+MAX_COMPOSED_CHARS = 700
 NEAR_DUPLICATE_JACCARD = 0.9
 # Intents whose answers carry the most weight need the most examples.
 MIN_EXAMPLES = {Route.FAQ: 40, Route.ESCALATE: 40, Route.CRISIS: 40}
@@ -160,9 +164,47 @@ def validate(root: Path, *, rasa: bool = False, project: Project | None = None) 
         _check_menu(taxonomy, _load(content / "menu.yml", report, required=False), report)
         _check_safety(taxonomy, content / "safety", report)
     _warn_unverified_resources(resources, report)
+    if not report.errors:
+        _check_composed_lengths(root, report)
     _check_bridge(root / "nlu" / "kk_ru.tsv", report)
     report.relative_to(root)
     return report
+
+
+def visible_length(html_text: str) -> int:
+    """Characters a reader sees in Telegram HTML: tags dropped, entities decoded."""
+    return len(unescape(re.sub(r"<[^>]+>", "", html_text)))
+
+
+def _check_composed_lengths(root: Path, report: Report) -> None:
+    """Each answer as sent, with every region's block, under MAX_COMPOSED_CHARS."""
+    from aiogram.utils.i18n import I18n
+
+    from bot.config import Settings
+    from bot.content.library import ContentLibrary
+    from bot.ui import texts
+
+    if not (root / "content" / "menu.yml").exists():
+        return
+    library = ContentLibrary.load(root / "content", root / "domain.yml")
+    locales = root / "locales" if (root / "locales").is_dir() else Settings().locales_dir
+    i18n = I18n(path=locales, default_locale="ru", domain="messages")
+    regions = list(library.resources.regions.values())
+    for (intent, lang), answer in sorted(library.answers.answers.items()):
+        worst, where = 0, ""
+        with i18n.context(), i18n.use_locale(lang):
+            for region in [None, *regions] if answer.regional else [None]:
+                length = visible_length(texts.answer_text(answer, library, region))
+                if length > worst:
+                    worst, where = length, region.id if region else ""
+        if worst > MAX_COMPOSED_CHARS:
+            with_region = f", with the region {where}" if where else ""
+            report.error(
+                root / "domain.yml",
+                f"utter_{intent} ({lang}) is {worst} characters as sent{with_region}; "
+                f"keep it under {MAX_COMPOSED_CHARS}",
+            )
+    report.checked["composed answers"] = len(library.answers.answers)
 
 
 def _check_bridge(path: Path, report: Report) -> None:
@@ -421,7 +463,7 @@ def _check_answers(
                 report.error(variant.where, f"{name}: a variant without a kk/ru language condition")
                 continue
             seen[lang] += 1
-            _check_variant(name, lang, variant, resource_ids, report)
+            _check_variant(name, lang, variant, resource_ids, report, faq=intent.route is Route.FAQ)
         for lang in LANGUAGES:
             if seen[lang] == 0:
                 report.error(variants.where, f"{name} has no {lang} variant")
@@ -443,8 +485,18 @@ def _variant_language(variant: Located) -> str | None:
     return None
 
 
+# A text that offers a specialist in this chat; its answer must carry the button.
+OFFERS_A_SPECIALIST = re.compile(r"в этом чате|здесь, в чате|в чате|осы чат", re.IGNORECASE)
+
+
 def _check_variant(
-    name: str, lang: str, variant: Located, resource_ids: set[str], report: Report
+    name: str,
+    lang: str,
+    variant: Located,
+    resource_ids: set[str],
+    report: Report,
+    *,
+    faq: bool = False,
 ) -> None:
     text_node = variant.get("text")
     if text_node is None or not str(text_node.value).strip():
@@ -459,6 +511,13 @@ def _check_variant(
     for problem in telegram_html_problems(text):
         report.error(where, f"{name} ({lang}): {problem}")
     metadata = variant.get("metadata")
+    specialist = metadata.get("specialist") if metadata is not None else None
+    if faq and OFFERS_A_SPECIALIST.search(text) and not (specialist and specialist.value):
+        report.error(
+            where,
+            f"{name} ({lang}) offers a specialist in this chat: set `specialist: true` "
+            "in its metadata, so the button to one is there",
+        )
     if metadata is None:
         return
     resources = metadata.get("resources")

@@ -26,6 +26,8 @@ class Citizen(Base):
     language: Mapped[str | None] = mapped_column(String(2), default=None)
     region: Mapped[str | None] = mapped_column(String(32), default=None)
     consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # When a regional answer asked for the region; it is asked once, not after each.
+    region_asked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

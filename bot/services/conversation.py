@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.answers import Answer, AnswerBook
 from bot.content.resources import Region, ResourceDirectory
-from bot.db.models import Citizen, MessageLog
+from bot.db.models import Citizen, MessageLog, utcnow
 from bot.db.repositories import MessageLogRepository
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter, RoutingDecision
@@ -74,7 +74,7 @@ class ConversationService:
                 citizen.region = region.id
             elif region is None and citizen.region:
                 region = self._resources.regions.get(citizen.region)
-            needs_region = region is None
+            needs_region = self._ask_region_once(citizen, region)
         # Text is kept for the editors' review only with the citizen's consent
         # (the privacy notice's button), never for a crisis.
         keep_text = (
@@ -130,5 +130,15 @@ class ConversationService:
                 model="menu",
             )
         )
+        needs_region = answer.regional and self._ask_region_once(citizen, region)
         await self._session.commit()
-        return Outcome(decision, answer, region, answer.regional and region is None, entry.id, ())
+        return Outcome(decision, answer, region, needs_region, entry.id, ())
+
+    @staticmethod
+    def _ask_region_once(citizen: Citizen, region: Region | None) -> bool:
+        """Ask for the region when it is unknown, once: later regional answers
+        go without the question (the citizen can still name it, or use /resources)."""
+        if region is not None or citizen.region_asked_at is not None:
+            return False
+        citizen.region_asked_at = utcnow()
+        return True

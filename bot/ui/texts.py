@@ -113,8 +113,8 @@ def main_menu_keyboard(content: ContentLibrary, lang: str) -> InlineKeyboardMark
         builder.button(
             text=category.title.get(lang, category.id), callback_data=MenuOpen(category=category.id)
         )
-    builder.button(text=_("💬 Talk to a person"), callback_data=TalkToPerson())
     builder.adjust(1)
+    builder.row(talk_button())
     return builder.as_markup()
 
 
@@ -148,25 +148,33 @@ def menu_button() -> InlineKeyboardButton:
 
 def talk_button(intent: str = "") -> InlineKeyboardButton:
     return InlineKeyboardButton(
-        text=_("💬 Talk to a counselor"), callback_data=TalkToPerson(intent=intent).pack()
+        text=_("💬 Talk to a specialist"), callback_data=TalkToPerson(intent=intent).pack()
     )
 
 
-def unverified_mark() -> str:
-    return _("(not yet verified by an editor)")
+# A contact or office not yet confirmed carries this star; one footnote explains it.
+_STAR = "*"
+
+
+def unverified_note() -> str:
+    return _("<i>* not yet confirmed by an editor</i>")
 
 
 def _resource_line(resource: Resource, lang: str) -> str:
     name = escape(resource.name.get(lang) or resource.id)
     contact = escape(resource.contact)
     line = f"• <b>{contact}</b> — {name}" if not resource.is_url else f"• {name}: {contact}"
-    if not resource.verified:
-        line += " " + unverified_mark()
-    return line
+    return line if resource.verified else line + _STAR
 
 
-def office_lines(office: Office, lang: str) -> list[str]:
-    lines = [f"<b>{escape(office.name.get(lang, ''))}</b>"]
+def _with_note(lines: list[str]) -> list[str]:
+    """`lines`, and the footnote once if any of them carries the star."""
+    if any(_STAR in line for line in lines):
+        return [*lines, unverified_note()]
+    return lines
+
+
+def office_details(office: Office) -> list[str]:
     known = [
         (_("Phone"), office.phone),
         (_("Address"), office.address),
@@ -174,40 +182,62 @@ def office_lines(office: Office, lang: str) -> list[str]:
         (_("Website"), office.website),
     ]
     details = [f"{label}: {escape(value)}" for label, value in known if value]
-    if details:
-        lines.extend(details)
-        if not office.verified:
-            lines.append(unverified_mark())
-    else:
+    details.extend(escape(link) for link in office.social if link)
+    return details
+
+
+def office_lines(office: Office, lang: str) -> list[str]:
+    name = f"<b>{escape(office.name.get(lang, ''))}</b>"
+    return [name if office.verified else name + _STAR, *office_details(office)]
+
+
+def contacts_missing(region: Region) -> bool:
+    """True when an office of the region has no contact in the directory yet."""
+    return not all(
+        any((o.phone, o.address, o.hours, o.website, *o.social))
+        for o in (region.department, region.advisory_center)
+    )
+
+
+def _region_lines(region: Region, lang: str) -> list[str]:
+    lines = [f"<b>{escape(region.name.get(lang, region.id))}</b>"]
+    lines.extend(office_lines(region.department, lang))
+    lines.extend(office_lines(region.advisory_center, lang))
+    if contacts_missing(region):
         lines.append(
-            _("Its contacts have not been confirmed by an editor yet; ask here and we will help.")
+            _("Their contacts are not in the directory yet; a specialist can help you here.")
         )
     return lines
 
 
 def region_block(region: Region, lang: str) -> str:
-    header = f"<b>{escape(region.name.get(lang, region.id))}</b>"
-    lines = [
-        header,
-        *office_lines(region.department, lang),
-        "",
-        *office_lines(region.advisory_center, lang),
-    ]
-    return "\n".join(lines)
+    return "\n".join(_with_note(_region_lines(region, lang)))
 
 
 def answer_text(
     answer: Answer, content: ContentLibrary, region: Region | None, *, feedback: bool = True
 ) -> str:
-    """An answer with its phone resources and region block; `feedback` asks for a vote."""
-    parts = [answer.text]
+    """An answer as sent: its text, the phone contacts it names that the text does
+    not already give, the region's offices, one footnote for what is not yet
+    confirmed, and (`feedback`) the vote's question. Links are buttons, not text."""
+    lines: list[str] = []
     phones = [
-        content.resources.national[r] for r in answer.resources if r in content.resources.national
+        content.resources.national[r]
+        for r in answer.resources
+        if r in content.resources.national
+        and not content.resources.national[r].is_url
+        and content.resources.national[r].contact not in answer.text
     ]
+    parts = [answer.text]
     if phones:
-        parts.append("\n".join(_resource_line(r, answer.lang) for r in phones))
+        lines = [_resource_line(r, answer.lang) for r in phones]
+        parts.append("\n".join(lines))
     if region is not None:
-        parts.append(region_block(region, answer.lang))
+        block = _region_lines(region, answer.lang)
+        lines.extend(block)
+        parts.append("\n".join(block))
+    if any(_STAR in line for line in lines):
+        parts.append(unverified_note())
     if feedback:
         parts.append(_("<i>Was this helpful?</i>"))
     return fit("\n\n".join(parts))
@@ -245,6 +275,8 @@ def answer_keyboard(
                         )
                     ]
                 )
+    if answer.specialist or (region is not None and contacts_missing(region)):
+        rows.append([talk_button(answer.intent)])
     if log_id is not None:
         rows.append(
             [
@@ -296,9 +328,9 @@ def fallback_keyboard(
     for intent in suggestions:
         label = content.menu.label(intent, lang) or intent.replace("_", " ")
         builder.button(text=label, callback_data=Topic(intent=intent))
-    builder.button(text=_("💬 Talk to a person"), callback_data=TalkToPerson())
-    builder.button(text=_("📋 Menu"), callback_data=MenuOpen())
     builder.adjust(1)
+    builder.row(talk_button())
+    builder.row(menu_button())
     return builder.as_markup()
 
 
@@ -324,23 +356,32 @@ def region_prompt() -> str:
 
 
 def region_keyboard(content: ContentLibrary, lang: str, intent: str = "") -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    """The regions, their full names; two in a row only when both fit a phone
+    screen 360 pixels wide (about 24 characters together), otherwise one."""
+    rows: list[list[InlineKeyboardButton]] = []
     for region in content.resources.regions.values():
-        builder.button(
+        button = InlineKeyboardButton(
             text=region.name.get(lang, region.id),
-            callback_data=RegionChoice(region=region.id, intent=intent),
+            callback_data=RegionChoice(region=region.id, intent=intent).pack(),
         )
-    builder.adjust(2)
-    return builder.as_markup()
+        last = rows[-1] if rows else None
+        if last is not None and len(last) == 1 and len(last[0].text) + len(button.text) <= 24:
+            last.append(button)
+        else:
+            rows.append([button])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def resources_text(content: ContentLibrary, region: Region, lang: str) -> str:
     national = [_resource_line(r, lang) for r in content.resources.national.values()]
+    regional = _region_lines(region, lang)
     parts = [
-        region_block(region, lang),
+        "\n".join(regional),
         _("<b>National resources</b>") + "\n" + "\n".join(national),
-        _("To change the region, use /resources again and choose another one."),
     ]
+    if any(_STAR in line for line in [*regional, *national]):
+        parts.append(unverified_note())
+    parts.append(_("To change the region, use /resources again and choose another one."))
     return fit("\n\n".join(parts))
 
 
@@ -934,7 +975,7 @@ def resource_card(resource: Resource, lang: str) -> str:
     description = resource.description.get(lang)
     if description:
         lines.append(escape(" ".join(description.split())))
-    return "\n".join(lines)
+    return "\n".join(_with_note(lines))
 
 
 def canned_prompt(language: str, *, empty: bool) -> str:
