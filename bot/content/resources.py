@@ -95,7 +95,7 @@ class ResourceDirectory:
             r["id"]: Resource(
                 id=r["id"],
                 kind=str(r.get("kind", "phone")),
-                contact=str(r.get("contact", "")),
+                contact=str(r.get("contact") or ""),
                 name=dict(r.get("name") or {}),
                 description=dict(r.get("description") or {}),
                 source=str(r.get("source") or ""),

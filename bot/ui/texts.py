@@ -162,6 +162,8 @@ def unverified_note() -> str:
 
 def _resource_line(resource: Resource, lang: str) -> str:
     name = escape(resource.name.get(lang) or resource.id)
+    if not resource.contact:
+        return f"• {name}: " + _("its address is not in the directory yet") + _STAR
     contact = escape(resource.contact)
     line = f"• <b>{contact}</b> — {name}" if not resource.is_url else f"• {name}: {contact}"
     return line if resource.verified else line + _STAR
@@ -226,7 +228,10 @@ def answer_text(
         for r in answer.resources
         if r in content.resources.national
         and not content.resources.national[r].is_url
-        and content.resources.national[r].contact not in answer.text
+        and (
+            not content.resources.national[r].contact
+            or content.resources.national[r].contact not in answer.text
+        )
     ]
     parts = [answer.text]
     if phones:
