@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from aiogram import Bot
@@ -29,6 +30,21 @@ from bot.services.retention import purge
 from bot.ui import texts
 
 logger = logging.getLogger(__name__)
+
+
+async def repeat(tick: Callable[[], Awaitable[None]], interval: float, name: str) -> None:
+    """Run `tick` every `interval` seconds until cancelled; a failing tick is
+    logged (its type only, no traceback: it may carry a citizen's words) and
+    the next one runs."""
+    while True:
+        try:
+            await tick()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.error("%s failed: %s", name, type(exc).__name__)  # noqa: TRY400
+            logger.debug("%s failure", name, exc_info=exc)
+        await asyncio.sleep(interval)
 
 
 class CaseJobs:
@@ -51,17 +67,7 @@ class CaseJobs:
         }
 
     async def run(self) -> None:
-        """Tick until cancelled; a failing tick is logged and the next one runs."""
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                # The type only, no traceback: it may carry a citizen's words.
-                logger.error("case jobs failed: %s", type(exc).__name__)  # noqa: TRY400
-                logger.debug("case jobs failure", exc_info=exc)
-            await asyncio.sleep(self._interval)
+        await repeat(self.tick, self._interval, "case jobs")
 
     async def tick(self) -> None:
         async with self._sessions() as session:
@@ -119,15 +125,7 @@ class RetentionJob:
         self._interval = settings.retention_interval_seconds
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                logger.error("retention failed: %s", type(exc).__name__)  # noqa: TRY400
-                logger.debug("retention failure", exc_info=exc)
-            await asyncio.sleep(self._interval)
+        await repeat(self.tick, self._interval, "retention")
 
     async def tick(self) -> None:
         async with self._sessions() as session:

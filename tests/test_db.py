@@ -82,7 +82,8 @@ async def test_forget_deletes_everything(fresh_url: str) -> None:
             service = CitizenService(session)
             citizen = await service.choose_language(777, "kk")
             assert citizen.consent_at is None  # a language is not consent
-            citizen = await service.accept_notice(777)
+            citizen, first = await service.accept_notice(777)
+            assert first
             assert citizen.consent_at is not None
             other = await service.choose_language(778, "ru")
             for owner in (citizen, other):
@@ -132,7 +133,7 @@ async def test_vote_only_on_own_answer(fresh_url: str) -> None:
 async def _retention_fixture(session: AsyncSession) -> tuple[int, int]:
     """A consented citizen with a question, a vote, a closed case with a topic
     and a copied message, and an open case; returns (closed, open) case ids."""
-    citizen = await CitizenService(session).accept_notice(777)
+    citizen, _ = await CitizenService(session).accept_notice(777)
     entry = MessageLog(citizen_id=citizen.id, lang="ru", intent="greet", route="service")
     session.add(entry)
     await session.flush()

@@ -47,6 +47,15 @@ CITIZENS = {
 }
 ALWAYS_OPEN = {"office_days": ",".join(WEEKDAYS), "office_hours_start": "00:00"}
 ALWAYS_OPEN |= {"office_hours_end": "00:00"}
+
+
+def closed_until_tomorrow() -> dict[str, str]:
+    """Office hours that make now closed: only tomorrow is a working day, 09-18."""
+    tomorrow = datetime.now(ZoneInfo("Asia/Almaty")) + timedelta(days=1)
+    days = WEEKDAYS[tomorrow.weekday()]
+    return {"office_days": days, "office_hours_start": "09:00", "office_hours_end": "18:00"}
+
+
 EXTRA_RULES = {"живым человеком": "request_human", "адаммен сөйлескім": "request_human"}
 
 
@@ -768,13 +777,7 @@ async def test_reannounce_remind_and_auto_close(
 async def test_outside_office_hours_the_case_still_opens(
     settings: Settings, migrated_engine: object
 ) -> None:
-    tomorrow = datetime.now(ZoneInfo("Asia/Almaty")) + timedelta(days=1)
-    async with desk_bot(
-        settings,
-        office_days=WEEKDAYS[tomorrow.weekday()],
-        office_hours_start="09:00",
-        office_hours_end="18:00",
-    ) as desk:
+    async with desk_bot(settings, **closed_until_tomorrow()) as desk:
         await desk.choose(RU_CITIZEN, "ru")
         [told] = await desk.h.say(RU_CITIZEN, "/human")
         assert "Сейчас консультанты не работают" in (told.text or "")
@@ -804,13 +807,7 @@ async def test_a_crisis_outside_office_hours_says_when_and_whom_to_call(
     closed: str,
     until: str,
 ) -> None:
-    tomorrow = datetime.now(ZoneInfo("Asia/Almaty")) + timedelta(days=1)
-    async with desk_bot(
-        settings,
-        office_days=WEEKDAYS[tomorrow.weekday()],
-        office_hours_start="09:00",
-        office_hours_end="18:00",
-    ) as desk:
+    async with desk_bot(settings, **closed_until_tomorrow()) as desk:
         await desk.choose(user, lang)
         numbers, answer, opened = await desk.h.say(user, text, count=3)
         assert "112" in (numbers.text or "")

@@ -52,6 +52,11 @@ class Office:
     social: tuple[str, ...]
     verified: bool
 
+    @property
+    def has_contacts(self) -> bool:
+        """True when the directory gives at least one way to reach the office."""
+        return any((self.phone, self.address, self.hours, self.website, *self.social))
+
 
 @dataclass(frozen=True, slots=True)
 class Region:

@@ -63,9 +63,7 @@ async def language_chosen(
 async def notice_accepted(
     query: CallbackQuery, session: AsyncSession, content: ContentLibrary, i18n: I18n
 ) -> None:
-    citizen = await CitizenService(session).get(query.from_user.id)
-    first = citizen is None or citizen.consent_at is None
-    citizen = await CitizenService(session).accept_notice(query.from_user.id)
+    citizen, first = await CitizenService(session).accept_notice(query.from_user.id)
     lang = citizen.language or i18n.current_locale
     with i18n.use_locale(lang):
         await query.answer(_("Thank you."))

@@ -30,14 +30,16 @@ class CitizenService:
         await self._session.commit()
         return citizen
 
-    async def accept_notice(self, telegram_id: int) -> Citizen:
+    async def accept_notice(self, telegram_id: int) -> tuple[Citizen, bool]:
         """The citizen pressed "I understand" under the privacy notice: the
-        moment of consent, recorded once (a second press keeps the first)."""
+        moment of consent, recorded once (a second press keeps the first).
+        True with the citizen when this press was the consent."""
         citizen = await self.get_or_create(telegram_id)
-        if citizen.consent_at is None:
-            citizen.consent_at = utcnow()
-            await self._session.commit()
-        return citizen
+        if citizen.consent_at is not None:
+            return citizen, False
+        citizen.consent_at = utcnow()
+        await self._session.commit()
+        return citizen, True
 
     async def set_region(self, citizen: Citizen, region_id: str) -> None:
         citizen.region = region_id

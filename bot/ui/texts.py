@@ -195,10 +195,7 @@ def office_lines(office: Office, lang: str) -> list[str]:
 
 def contacts_missing(region: Region) -> bool:
     """True when an office of the region has no contact in the directory yet."""
-    return not all(
-        any((o.phone, o.address, o.hours, o.website, *o.social))
-        for o in (region.department, region.advisory_center)
-    )
+    return not (region.department.has_contacts and region.advisory_center.has_contacts)
 
 
 def _region_lines(region: Region, lang: str) -> list[str]:
@@ -223,15 +220,11 @@ def answer_text(
     not already give, the region's offices, one footnote for what is not yet
     confirmed, and (`feedback`) the vote's question. Links are buttons, not text."""
     lines: list[str] = []
+    named = (content.resources.national.get(r) for r in answer.resources)
     phones = [
-        content.resources.national[r]
-        for r in answer.resources
-        if r in content.resources.national
-        and not content.resources.national[r].is_url
-        and (
-            not content.resources.national[r].contact
-            or content.resources.national[r].contact not in answer.text
-        )
+        r
+        for r in named
+        if r is not None and not r.is_url and (not r.contact or r.contact not in answer.text)
     ]
     parts = [answer.text]
     if phones:
@@ -835,11 +828,15 @@ def close_keyboard(case_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def _case_list(case_ids: Sequence[int]) -> str:
+    return ", ".join(case_number(i) for i in case_ids)
+
+
 def forgotten_topics_deleted(case_ids: Sequence[int]) -> str:
     return _(
         "The citizen of {cases} deleted their data (/forget): the topics of these cases "
         "were deleted with the copies of their messages."
-    ).format(cases=", ".join(case_number(i) for i in case_ids))
+    ).format(cases=_case_list(case_ids))
 
 
 def forgotten_topic_left() -> str:
@@ -852,7 +849,7 @@ def forgotten_topic_left() -> str:
 def expired_topics_deleted(case_ids: Sequence[int]) -> str:
     return _(
         "{cases}: closed longer ago than the retention limit; their topics were deleted."
-    ).format(cases=", ".join(case_number(i) for i in case_ids))
+    ).format(cases=_case_list(case_ids))
 
 
 def expired_topic_left() -> str:

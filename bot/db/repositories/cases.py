@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.db.models import AuditEntry, Case, RelayedMessage
 
@@ -168,8 +169,21 @@ class CaseRepository:
     async def detach_citizen(self, citizen_id: int) -> list[tuple[int, int | None]]:
         """Remove the link to a citizen from all their cases; returns (case id,
         topic id) of each."""
+        return await self._detach(Case.citizen_id == citizen_id)
+
+    async def detach_closed_before(self, moment: datetime) -> list[tuple[int, int | None]]:
+        """Retention: unlink the cases closed before `moment` that still name a
+        citizen or a chat; returns (case id, topic id) of each."""
+        return await self._detach(
+            Case.status == "closed",
+            Case.closed_at.is_not(None),
+            Case.closed_at < moment,
+            or_(Case.citizen_id.is_not(None), Case.chat_id.is_not(None)),
+        )
+
+    async def _detach(self, *where: ColumnElement[bool]) -> list[tuple[int, int | None]]:
         result = await self._session.execute(
-            select(Case.id, Case.topic_id).where(Case.citizen_id == citizen_id).order_by(Case.id)
+            select(Case.id, Case.topic_id).where(*where).order_by(Case.id)
         )
         cases = [(int(case_id), topic_id) for case_id, topic_id in result.all()]
         if cases:

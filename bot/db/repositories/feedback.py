@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +32,12 @@ class FeedbackRepository:
             select(func.count()).select_from(FeedbackVote).where(FeedbackVote.helpful == helpful)
         )
         return int(result.scalar_one())
+
+    async def delete_older_than(self, moment: datetime) -> int:
+        result = await self._session.execute(
+            delete(FeedbackVote).where(FeedbackVote.created_at < moment)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def delete_for_citizen(self, citizen_id: int) -> None:
         await self._session.execute(

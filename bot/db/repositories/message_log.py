@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,12 @@ class MessageLogRepository:
 
     async def delete_for_citizen(self, citizen_id: int) -> None:
         await self._session.execute(delete(MessageLog).where(MessageLog.citizen_id == citizen_id))
+
+    async def delete_older_than(self, moment: datetime) -> int:
+        result = await self._session.execute(
+            delete(MessageLog).where(MessageLog.created_at < moment)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def unreviewed_texts(self, limit: int = 50) -> Sequence[MessageLog]:
         """Messages whose text was kept for review, newest first."""
