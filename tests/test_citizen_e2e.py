@@ -114,13 +114,15 @@ async def test_faq_answer_in_kazakh(bot: Harness) -> None:
     assert "Жауап пайдалы болды ма?" in answer.text
 
 
-async def test_fallback_offers_topics_and_a_person(bot: Harness) -> None:
+async def test_fallback_offers_topics_and_no_person_without_a_desk(bot: Harness) -> None:
     await choose(bot, RU_USER, "ru")
     [reply] = await bot.say(RU_USER, "ыыы непонятное что-то")
     assert "Не уверен" in reply.text
     labels = [b["text"] for b in buttons(reply)]
     assert len([b for b in buttons(reply) if b["callback_data"].startswith("t:")]) == 3
-    assert any("Поговорить со специалистом" in label for label in labels)
+    # No staff group in this harness: neither the text nor a button offers a person.
+    assert "специалист" not in reply.text
+    assert not any("Поговорить со специалистом" in label for label in labels)
     [answer] = await bot.press(RU_USER, reply, buttons(reply)[0]["callback_data"])
     assert "Ответ был полезен?" in answer.text
     # The unclear text is kept for editors; the understood ones are not.
@@ -173,6 +175,26 @@ async def test_escalate_without_a_desk_says_where_people_are(bot: Harness) -> No
     assert "әзірге жауап бере алмайды" in answer.text
     assert "пайдалы болды ма" not in answer.text.lower()
     assert buttons(answer) == []
+    # The curated answer stays, but not its offer of a counselor in this chat.
+    assert "алшақтап бара жатқанын" in answer.text
+    assert "осы чатта сізбен" not in answer.text
+
+
+async def test_without_a_desk_faq_answers_offer_no_specialist_here(bot: Harness) -> None:
+    await choose(bot, RU_USER, "ru")
+    [thanks] = await bot.say(RU_USER, "спасибо")
+    assert thanks.text.startswith("Пожалуйста! Если будут ещё вопросы — пишите.")
+    assert "специалист" not in thanks.text
+    [menu] = await bot.say(RU_USER, "/menu")
+    [category] = await bot.press(RU_USER, menu, buttons(menu)[0]["callback_data"])
+    for entry in buttons(category)[:6]:
+        if not entry["callback_data"].startswith("t:"):
+            continue
+        [answer] = await bot.press(RU_USER, category, entry["callback_data"])
+        assert "здесь, в этом чате" not in answer.text
+        assert "здесь, в чате" not in answer.text
+        labels = [b["text"] for b in buttons(answer)]
+        assert "💬 Поговорить со специалистом" not in labels
 
 
 async def test_nlu_down_degrades_and_recovers(bot: Harness, nlu: KeywordNLU) -> None:

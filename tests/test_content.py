@@ -6,6 +6,7 @@ import pytest
 from aiogram.utils.i18n import I18n
 
 from bot.config import PROJECT_ROOT
+from bot.content.answers import OFFERS_A_SPECIALIST, Answer
 from bot.content.library import ContentLibrary
 from bot.services.routes import Route
 from bot.ui import texts
@@ -124,7 +125,7 @@ def test_answers_that_offer_a_specialist_carry_the_button(content: ContentLibrar
     assert {a.intent for a in offering} >= {"book_consultation", "theology_question"}
     for answer in offering:
         with i18n.context(), i18n.use_locale(answer.lang):
-            keyboard = texts.answer_keyboard(answer, content, None, log_id=1)
+            keyboard = texts.answer_keyboard(answer, content, None, log_id=1, counselors=True)
         labels = [b.text for row in keyboard.inline_keyboard for b in row]
         expected = "💬 Маманмен сөйлесу" if answer.lang == "kk" else "💬 Поговорить со специалистом"
         assert labels.count(expected) == 1, (answer.intent, labels)
@@ -132,7 +133,7 @@ def test_answers_that_offer_a_specialist_carry_the_button(content: ContentLibrar
     assert plain is not None
     assert not plain.specialist
     with i18n.context(), i18n.use_locale("ru"):
-        keyboard = texts.answer_keyboard(plain, content, None, log_id=1)
+        keyboard = texts.answer_keyboard(plain, content, None, log_id=1, counselors=True)
     assert "💬 Поговорить со специалистом" not in [
         b.text for r in keyboard.inline_keyboard for b in r
     ]
@@ -147,10 +148,56 @@ def test_a_region_without_contacts_says_so_once_and_offers_a_person(
     assert answer is not None
     assert texts.contacts_missing(region)
     with i18n.context(), i18n.use_locale("ru"):
-        text = texts.answer_text(answer, content, region)
-        keyboard = texts.answer_keyboard(answer, content, region, log_id=1)
+        text = texts.answer_text(answer, content, region, counselors=True)
+        keyboard = texts.answer_keyboard(answer, content, region, log_id=1, counselors=True)
     assert text.count("пока нет в справочнике") == 1
     assert text.count("ещё не подтверждено редактором") == 1
     assert "показаны ниже" not in text
     labels = [b.text for row in keyboard.inline_keyboard for b in row]
     assert "💬 Поговорить со специалистом" in labels
+    # Without a staff group nobody can reply here: no offer, no button.
+    with i18n.context(), i18n.use_locale("ru"):
+        alone = texts.answer_text(answer, content, region, counselors=False)
+        keyboard = texts.answer_keyboard(answer, content, region, log_id=1, counselors=False)
+    assert alone.count("пока нет в справочнике") == 1
+    assert "специалист" not in alone.lower()
+    assert "💬 Поговорить со специалистом" not in [
+        b.text for row in keyboard.inline_keyboard for b in row
+    ]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_without_a_staff_group_no_answer_offers_a_specialist_here(
+    content: ContentLibrary, lang: str
+) -> None:
+    """The sentences offering a counselor in this chat are left out when none can reply;
+    the rest of the answer stays."""
+    i18n = I18n(path=PROJECT_ROOT / "locales", default_locale="ru", domain="messages")
+    offering = [
+        a
+        for a in content.answers.answers.values()
+        if a.lang == lang and OFFERS_A_SPECIALIST.search(a.text)
+    ]
+    assert len(offering) >= 8
+    for answer in offering:
+        with i18n.context(), i18n.use_locale(lang):
+            alone = texts.answer_text(answer, content, None, counselors=False, feedback=False)
+            with_desk = texts.answer_text(answer, content, None, counselors=True, feedback=False)
+        assert not OFFERS_A_SPECIALIST.search(alone), (answer.intent, alone)
+        assert OFFERS_A_SPECIALIST.search(with_desk), answer.intent
+        assert len(alone) >= len(with_desk) // 3, answer.intent
+    personal = content.answers.get("personal_doubts", lang)
+    assert personal is not None
+    first = personal.text.split(". ")[0]
+    assert personal.text_for(counselors=False).startswith(first)
+
+
+def test_text_for_drops_only_the_offering_sentences() -> None:
+    answer = Answer(
+        intent="x",
+        lang="ru",
+        text="<b>Заголовок</b>\nПервое. Специалист поговорит с вами в этом чате. Третье!\n"
+        "Совсем другое.",
+    )
+    assert answer.text_for(counselors=True) == answer.text
+    assert answer.text_for(counselors=False) == "<b>Заголовок</b>\nПервое. Третье!\nСовсем другое."

@@ -356,3 +356,73 @@ def test_an_answer_offering_a_specialist_needs_the_button(tree: Path) -> None:
     errors = _errors(validate(tree))
     assert len(errors) == 1, errors
     assert "offers a specialist in this chat: set `specialist: true`" in errors[0]
+
+
+def test_a_glossary_variant_is_an_error(tree: Path) -> None:
+    """The glossary (bot/content/glossary.py) is part of `content validate`."""
+    _edit(tree / "domain.yml", "Ответ на greet (ru).", "Ответ на greet (ru). Я — бот Кенес.")
+    errors = _errors(validate(tree))
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("domain.yml:")
+    assert "glossary:" in errors[0]
+    assert "'Кенес'" in errors[0]
+    assert "the service's name: 'Kenes'" in errors[0]
+
+
+def test_a_sensitive_answer_carries_no_buttons_and_asks_for_no_rating(tree: Path) -> None:
+    domain = yaml.safe_load((tree / "domain.yml").read_text())
+    ru = domain["responses"]["utter_personal_doubts"][1]
+    ru["buttons"] = [{"title": "👍", "payload": "/affirm"}]
+    kk = domain["responses"]["utter_personal_doubts"][0]
+    kk["text"] = "Маман көмектеседі. Жауап пайдалы болды ма?"
+    # The same on an faq answer is not the sensitive-route error.
+    faq = domain["responses"]["utter_law_religious_activity"][1]
+    faq["text"] = "Закон. Ответ был полезен?"
+    (tree / "domain.yml").write_text(yaml.safe_dump(domain, allow_unicode=True, sort_keys=False))
+    errors = _errors(validate(tree))
+    assert len(errors) == 2, errors
+    assert (
+        "utter_personal_doubts (kk) is on the escalate route and asks for a rating"
+        in errors[0] + (errors[1])
+    )
+    assert any(
+        "utter_personal_doubts (ru) is on the escalate route: no `buttons` under it" in e
+        for e in errors
+    )
+
+
+def test_a_regional_answer_does_not_point_below(tree: Path) -> None:
+    domain = yaml.safe_load((tree / "domain.yml").read_text())
+    for variant in domain["responses"]["utter_law_religious_activity"]:
+        variant["metadata"]["regional"] = True
+    variant = domain["responses"]["utter_law_religious_activity"][0]
+    variant["text"] = "Заң. Басқарманың байланыстары төменде."
+    (tree / "domain.yml").write_text(yaml.safe_dump(domain, allow_unicode=True, sort_keys=False))
+    errors = _errors(validate(tree))
+    assert len(errors) == 1, errors
+    assert "utter_law_religious_activity (kk) says the contacts are 'төменде'" in errors[0]
+
+
+def test_an_answer_that_is_only_an_offer_of_a_specialist(tree: Path) -> None:
+    (tree / "content" / "menu.yml").write_text("version: 1\ncategories: []\n")
+    _edit(
+        tree / "domain.yml",
+        'Ответ на personal_doubts (ru). <b>Важно</b>: <a href="https://adilet.zan.kz">закон</a>.',
+        "Специалист поговорит с вами в этом чате.",
+    )
+    errors = _errors(validate(tree))
+    assert len(errors) == 1, errors
+    assert "utter_personal_doubts (ru) says nothing but the offer of a specialist" in errors[0]
+
+
+def test_an_offer_of_a_specialist_carries_no_number(tree: Path) -> None:
+    """Without a staff group the offering sentence is left out: it must not take a number."""
+    (tree / "content" / "menu.yml").write_text("version: 1\ncategories: []\n")
+    _edit(
+        tree / "domain.yml",
+        "Ответ на personal_doubts (ru).",
+        "Ответ на personal_doubts (ru). Позвоните 114 или поговорите со специалистом в этом чате.",
+    )
+    errors = _errors(validate(tree))
+    assert len(errors) == 1, errors
+    assert "offers a specialist in this chat and gives a number or a link" in errors[0]

@@ -845,3 +845,12 @@ async def test_accepting_the_offer_after_an_escalate_answer(desk: Desk) -> None:
     assert "кеңесшіге жібердім" in (opened.text or "")
     topics = desk.emulator.forum_topics(GROUP)
     assert sorted(t["name"] for t in topics.values())[1] == "#0002 · kk · просит специалиста"
+
+
+async def test_with_a_desk_fallback_and_answers_offer_a_person(desk: Desk) -> None:
+    await desk.choose(RU_CITIZEN_2, "ru")
+    [reply] = await desk.h.say(RU_CITIZEN_2, "ыыы непонятное что-то")
+    assert "поговорить со специалистом" in (reply.text or "")
+    assert "💬 Поговорить со специалистом" in [b["text"] for b in buttons(reply)]
+    [thanks] = await desk.h.say(RU_CITIZEN_2, "спасибо")
+    assert "Если захотите поговорить со специалистом" in (thanks.text or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,15 @@ from typing import Any
 import yaml
 
 LANGUAGES = ("kk", "ru")
+
+# A sentence that offers a counselor in this chat. It is true only while a staff group
+# is connected, so the bot leaves such sentences out when none is (`Answer.text_for`).
+OFFERS_A_SPECIALIST = re.compile(
+    r"в этом чате|здесь, в чате|в чате|осы чат|осында айтсаңыз|скажите об этом здесь|"
+    r"соединить вас с консультантом|кеңесшімен байланыстыра",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +40,27 @@ class Answer:
     facts: tuple[Fact, ...] = field(default=())
     # The text offers a specialist: a "talk to a specialist" button goes under it.
     specialist: bool = False
+
+    def offering_sentences(self) -> list[str]:
+        """The sentences that offer a counselor in this chat."""
+        return [
+            sentence
+            for line in self.text.split("\n")
+            for sentence in _SENTENCE_END.split(line)
+            if OFFERS_A_SPECIALIST.search(sentence)
+        ]
+
+    def text_for(self, *, counselors: bool) -> str:
+        """The text as sent: without counselors in a staff group, the sentences that
+        offer one in this chat are left out (the rest of each line stays)."""
+        if counselors or not OFFERS_A_SPECIALIST.search(self.text):
+            return self.text
+        lines = []
+        for line in self.text.split("\n"):
+            kept = [s for s in _SENTENCE_END.split(line) if not OFFERS_A_SPECIALIST.search(s)]
+            if kept or not line.strip():
+                lines.append(" ".join(kept))
+        return "\n".join(lines).strip()
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
 
+import yaml
+
+from bot.content.answers import OFFERS_A_SPECIALIST
 from bot.content.menu import SHOWS
 from bot.nlp.normalize import normalize
 from bot.nlu.data import LANGUAGES, Example, Located, YAMLError, compose, data_files, file_examples
@@ -164,6 +167,7 @@ def validate(root: Path, *, rasa: bool = False, project: Project | None = None) 
         _check_menu(taxonomy, _load(content / "menu.yml", report, required=False), report)
         _check_safety(taxonomy, content / "safety", report)
     _warn_unverified_resources(resources, report)
+    _check_glossary(root, report)
     if not report.errors:
         _check_composed_lengths(root, report)
     _check_bridge(root / "nlu" / "kk_ru.tsv", report)
@@ -191,10 +195,31 @@ def _check_composed_lengths(root: Path, report: Report) -> None:
     i18n = I18n(path=locales, default_locale="ru", domain="messages")
     regions = list(library.resources.regions.values())
     for (intent, lang), answer in sorted(library.answers.answers.items()):
+        alone = answer.text_for(counselors=False)  # no staff group: the offer left out
+        if not alone.strip():
+            report.error(
+                root / "domain.yml",
+                f"utter_{intent} ({lang}) says nothing but the offer of a specialist in this "
+                "chat; without a staff group nothing would be left",
+            )
+        for sentence in answer.offering_sentences():
+            if CARRIES_A_CONTACT.search(sentence):
+                report.error(
+                    root / "domain.yml",
+                    f"utter_{intent} ({lang}): {sentence[:60]!r}... offers a specialist in this "
+                    "chat and gives a number or a link; without a staff group the sentence is "
+                    "left out, so put the contact in a sentence of its own",
+                )
+        for problem in telegram_html_problems(alone) if alone != answer.text else ():
+            report.error(
+                root / "domain.yml",
+                f"utter_{intent} ({lang}) without its offer of a specialist: {problem}",
+            )
         worst, where = 0, ""
         with i18n.context(), i18n.use_locale(lang):
             for region in [None, *regions] if answer.regional else [None]:
-                length = visible_length(texts.answer_text(answer, library, region))
+                composed = texts.answer_text(answer, library, region, counselors=True)
+                length = visible_length(composed)
                 if length > worst:
                     worst, where = length, region.id if region else ""
         if worst > MAX_COMPOSED_CHARS:
@@ -205,6 +230,20 @@ def _check_composed_lengths(root: Path, report: Report) -> None:
                 f"keep it under {MAX_COMPOSED_CHARS}",
             )
     report.checked["composed answers"] = len(library.answers.answers)
+
+
+def _check_glossary(root: Path, report: Report) -> None:
+    """One term for each thing (bot/content/glossary.py): every variant found is an error."""
+    from bot.content.glossary import GLOSSARY, UnreadableTextError, glossary_problems
+
+    try:
+        problems = glossary_problems(root)
+    except (UnreadableTextError, yaml.YAMLError):
+        return  # a file that does not parse is reported by its own check
+    for problem in problems:
+        where, _, message = problem.partition(" ")
+        report.error(root / where, f"glossary: {message}")
+    report.checked["glossary terms"] = len(GLOSSARY)
 
 
 def _check_bridge(path: Path, report: Report) -> None:
@@ -464,6 +503,8 @@ def _check_answers(
                 continue
             seen[lang] += 1
             _check_variant(name, lang, variant, resource_ids, report, faq=intent.route is Route.FAQ)
+            if intent.route in (Route.CRISIS, Route.ESCALATE):
+                _check_sensitive_variant(name, lang, intent.route, variant, report)
         for lang in LANGUAGES:
             if seen[lang] == 0:
                 report.error(variants.where, f"{name} has no {lang} variant")
@@ -485,8 +526,11 @@ def _variant_language(variant: Located) -> str | None:
     return None
 
 
-# A text that offers a specialist in this chat; its answer must carry the button.
-OFFERS_A_SPECIALIST = re.compile(r"в этом чате|здесь, в чате|в чате|осы чат", re.IGNORECASE)
+# A phone number, a short number or a link: what a sentence must not lose.
+CARRIES_A_CONTACT = re.compile(r"\b\d{3}\b|\d[\d\s()-]{5,}\d|<a\s|https?://|\bwww\.")
+
+# "Shown below": under a regional answer the region's block may say it has no contacts yet.
+POINTS_BELOW = re.compile(r"\bниже\b|\bтөменде\w*|\bтөмендегі\w*", re.IGNORECASE)
 
 
 def _check_variant(
@@ -520,6 +564,14 @@ def _check_variant(
         )
     if metadata is None:
         return
+    regional = metadata.get("regional")
+    pointer = POINTS_BELOW.search(text)
+    if regional is not None and regional.value and pointer:
+        report.error(
+            where,
+            f"{name} ({lang}) says the contacts are {pointer.group()!r}, but a region may have "
+            "none in the directory yet; name the office instead",
+        )
     resources = metadata.get("resources")
     for item in resources.elements() if resources is not None else ():
         if str(item.value) not in resource_ids:
@@ -535,6 +587,37 @@ def _check_variant(
                 f"{name}: unverified fact {value.get('claim', '')!r}"
                 f" (source: {value.get('source') or 'none given'})",
             )
+
+
+# A rating question in an answer's own text ("Was this helpful?" is the bot's to add).
+ASKS_FOR_A_RATING = re.compile(
+    r"пайдалы болды ма|көмектесті ме|был(?:о|а)? (?:ли )?полез|помог(?:ло|ла)? ли|"
+    r"оцените|бағалаңыз|helpful\?",
+    re.IGNORECASE,
+)
+
+
+def _check_sensitive_variant(
+    name: str, lang: str, route: Route, variant: Located, report: Report
+) -> None:
+    """A crisis or escalate answer carries no buttons of its own and asks for no rating:
+    the bot puts only a way to a person under it."""
+    for key in ("buttons", "quick_replies"):
+        node = variant.get(key)
+        if node is not None:
+            report.error(
+                node.where,
+                f"{name} ({lang}) is on the {route.value} route: no `{key}` under it "
+                "(only the way to a counselor, which the bot adds)",
+            )
+    text_node = variant.get("text")
+    match = ASKS_FOR_A_RATING.search(str(text_node.value)) if text_node is not None else None
+    if text_node is not None and match:
+        report.error(
+            text_node.where,
+            f"{name} ({lang}) is on the {route.value} route and asks for a rating "
+            f"({match.group()!r}); crisis and escalate replies are never rated",
+        )
 
 
 def telegram_html_problems(text: str) -> list[str]:

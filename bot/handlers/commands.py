@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.content.library import ContentLibrary
+from bot.content.resources import Region
 from bot.db.models import Citizen
 from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
@@ -40,9 +41,26 @@ async def show_privacy(message: Message, settings: Settings, citizen: Citizen | 
     )
 
 
+def _region_reply(
+    content: ContentLibrary, region: Region, lang: str, *, whole: bool, counselors: bool
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The region's offices (`whole`: with the national resources), and a way to a
+    specialist where their contacts are missing and counselors work here."""
+    if whole:
+        text = texts.resources_text(content, region, lang, counselors=counselors)
+    else:
+        text = texts.region_block(region, lang, counselors=counselors)
+    offer = counselors and texts.contacts_missing(region)
+    return text, texts.person_keyboard() if offer else None
+
+
 @router.message(Command("resources"))
 async def show_resources(
-    message: Message, citizen: Citizen | None, content: ContentLibrary, i18n: I18n
+    message: Message,
+    citizen: Citizen | None,
+    content: ContentLibrary,
+    i18n: I18n,
+    desk: CaseDesk | None = None,
 ) -> None:
     lang = _lang(citizen, i18n.current_locale)
     region = content.resources.regions.get(citizen.region or "") if citizen else None
@@ -51,7 +69,8 @@ async def show_resources(
             texts.region_prompt(), reply_markup=texts.region_keyboard(content, lang)
         )
         return
-    await message.answer(texts.resources_text(content, region, lang))
+    text, markup = _region_reply(content, region, lang, whole=True, counselors=desk is not None)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(RegionChoice.filter())
@@ -61,6 +80,7 @@ async def region_chosen(
     session: AsyncSession,
     content: ContentLibrary,
     i18n: I18n,
+    desk: CaseDesk | None = None,
 ) -> None:
     region = content.resources.regions.get(callback_data.region)
     if region is None or query.message is None:
@@ -71,10 +91,10 @@ async def region_chosen(
     await service.set_region(citizen, region.id)
     lang = _lang(citizen, i18n.current_locale)
     await query.answer()
-    if callback_data.intent:
-        await query.message.answer(texts.region_block(region, lang))
-    else:
-        await query.message.answer(texts.resources_text(content, region, lang))
+    text, markup = _region_reply(
+        content, region, lang, whole=not callback_data.intent, counselors=desk is not None
+    )
+    await query.message.answer(text, reply_markup=markup)
 
 
 @router.message(Command("forget"))

@@ -43,23 +43,37 @@ async def send_outcome(
         await _send_sensitive(message, outcome, content, lang)
         return
     answer = outcome.answer
+    counselors = current_handoff() is not None
     if answer is None:
         await message.answer(
-            texts.fallback_text(nlu_available=decision.nlu_available),
-            reply_markup=texts.fallback_keyboard(content, outcome.suggestions, lang),
+            texts.fallback_text(nlu_available=decision.nlu_available, counselors=counselors),
+            reply_markup=texts.fallback_keyboard(
+                content, outcome.suggestions, lang, counselors=counselors
+            ),
         )
         return
     if route is Route.FALLBACK:
         await message.answer(
-            answer.text, reply_markup=texts.fallback_keyboard(content, outcome.suggestions, lang)
+            answer.text_for(counselors=counselors),
+            reply_markup=texts.fallback_keyboard(
+                content, outcome.suggestions, lang, counselors=counselors
+            ),
         )
         return
-    text = texts.answer_text(answer, content, outcome.region, feedback=outcome.log_id is not None)
+    text = texts.answer_text(
+        answer,
+        content,
+        outcome.region,
+        counselors=counselors,
+        feedback=outcome.log_id is not None,
+    )
     if not decision.nlu_available:
-        text = texts.degraded_text() + "\n\n" + text
+        text = texts.degraded_text(counselors=counselors) + "\n\n" + text
     await message.answer(
         text,
-        reply_markup=texts.answer_keyboard(answer, content, outcome.region, outcome.log_id),
+        reply_markup=texts.answer_keyboard(
+            answer, content, outcome.region, outcome.log_id, counselors=counselors
+        ),
     )
     if outcome.needs_region:
         await message.answer(
@@ -89,12 +103,14 @@ async def _send_sensitive(
     asked_for_person = decision.intent == REQUEST_HUMAN_INTENT
     if handoff is not None and (crisis or asked_for_person):
         if answer is not None and crisis:
-            await message.answer(texts.answer_text(answer, content, None, feedback=False))
+            await message.answer(
+                texts.answer_text(answer, content, None, counselors=True, feedback=False)
+            )
         await handoff.open_case(
             message.chat.id, lang=lang, route=decision.route, intent=decision.intent
         )
         return
-    parts = [] if answer is None or asked_for_person else [answer.text]
+    parts = [] if answer is None or asked_for_person else [answer.text_for(counselors=False)]
     if handoff is None:
         parts.append(texts.person_unavailable(outcome.region, lang))
         await message.answer(texts.fit("\n\n".join(parts)))
@@ -105,6 +121,6 @@ async def _send_sensitive(
         )
         return
     await message.answer(
-        texts.answer_text(answer, content, outcome.region, feedback=False),
+        texts.answer_text(answer, content, outcome.region, counselors=True, feedback=False),
         reply_markup=texts.person_keyboard(answer.intent),
     )

@@ -198,27 +198,37 @@ def contacts_missing(region: Region) -> bool:
     return not (region.department.has_contacts and region.advisory_center.has_contacts)
 
 
-def _region_lines(region: Region, lang: str) -> list[str]:
+def _region_lines(region: Region, lang: str, *, counselors: bool) -> list[str]:
+    """The region's offices; where their contacts are missing, says so, and offers a
+    specialist here only when counselors work from a staff group."""
     lines = [f"<b>{escape(region.name.get(lang, region.id))}</b>"]
     lines.extend(office_lines(region.department, lang))
     lines.extend(office_lines(region.advisory_center, lang))
-    if contacts_missing(region):
+    if contacts_missing(region) and counselors:
         lines.append(
             _("Their contacts are not in the directory yet; a specialist can help you here.")
         )
+    elif contacts_missing(region):
+        lines.append(_("Their contacts are not in the directory yet."))
     return lines
 
 
-def region_block(region: Region, lang: str) -> str:
-    return "\n".join(_with_note(_region_lines(region, lang)))
+def region_block(region: Region, lang: str, *, counselors: bool) -> str:
+    return "\n".join(_with_note(_region_lines(region, lang, counselors=counselors)))
 
 
 def answer_text(
-    answer: Answer, content: ContentLibrary, region: Region | None, *, feedback: bool = True
+    answer: Answer,
+    content: ContentLibrary,
+    region: Region | None,
+    *,
+    counselors: bool,
+    feedback: bool = True,
 ) -> str:
-    """An answer as sent: its text, the phone contacts it names that the text does
-    not already give, the region's offices, one footnote for what is not yet
-    confirmed, and (`feedback`) the vote's question. Links are buttons, not text."""
+    """An answer as sent: its text (offering a counselor only when `counselors` work
+    from a staff group), the phone contacts it names that the text does not already
+    give, the region's offices, one footnote for what is not yet confirmed, and
+    (`feedback`) the vote's question. Links are buttons, not text."""
     lines: list[str] = []
     named = (content.resources.national.get(r) for r in answer.resources)
     phones = [
@@ -226,12 +236,12 @@ def answer_text(
         for r in named
         if r is not None and not r.is_url and (not r.contact or r.contact not in answer.text)
     ]
-    parts = [answer.text]
+    parts = [answer.text_for(counselors=counselors)]
     if phones:
         lines = [_resource_line(r, answer.lang) for r in phones]
         parts.append("\n".join(lines))
     if region is not None:
-        block = _region_lines(region, answer.lang)
+        block = _region_lines(region, answer.lang, counselors=counselors)
         lines.extend(block)
         parts.append("\n".join(block))
     if any(_STAR in line for line in lines):
@@ -246,8 +256,12 @@ def answer_keyboard(
     content: ContentLibrary,
     region: Region | None,
     log_id: int | None,
+    *,
+    counselors: bool,
 ) -> InlineKeyboardMarkup:
-    """Under an faq or service answer: its links, the vote and the menu.
+    """Under an faq or service answer: its links, a specialist where the answer offers
+    one or the region has no contacts (only when `counselors` work from a staff
+    group), the vote and the menu.
 
     Crisis and escalate replies never get this keyboard (`person_keyboard`).
     """
@@ -273,7 +287,8 @@ def answer_keyboard(
                         )
                     ]
                 )
-    if answer.specialist or (region is not None and contacts_missing(region)):
+    offers = answer.specialist or (region is not None and contacts_missing(region))
+    if offers and counselors:
         rows.append([talk_button(answer.intent)])
     if log_id is not None:
         rows.append(
@@ -303,16 +318,27 @@ def emergency_block(content: ContentLibrary, lang: str, situation: str | None = 
     return "\n".join(lines)
 
 
-def fallback_text(*, nlu_available: bool) -> str:
+def fallback_text(*, nlu_available: bool, counselors: bool) -> str:
+    """Not understood; a person is offered only while counselors work from a staff group."""
     if not nlu_available:
-        return degraded_text()
+        return degraded_text(counselors=counselors)
+    if not counselors:
+        return _(
+            "I'm not sure I understood. Here are the closest topics; you can also rephrase "
+            "your question."
+        )
     return _(
         "I'm not sure I understood. Here are the closest topics; you can also rephrase "
         "your question or talk to a person."
     )
 
 
-def degraded_text() -> str:
+def degraded_text(*, counselors: bool) -> str:
+    if not counselors:
+        return _(
+            "Free-text answers are limited right now. Please choose a topic in the menu. "
+            "In danger, call 112."
+        )
     return _(
         "Free-text answers are limited right now. Please choose a topic in the menu, "
         "or talk to a person. In danger, call 112."
@@ -320,14 +346,15 @@ def degraded_text() -> str:
 
 
 def fallback_keyboard(
-    content: ContentLibrary, suggestions: tuple[str, ...], lang: str
+    content: ContentLibrary, suggestions: tuple[str, ...], lang: str, *, counselors: bool
 ) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for intent in suggestions:
         label = content.menu.label(intent, lang) or intent.replace("_", " ")
         builder.button(text=label, callback_data=Topic(intent=intent))
     builder.adjust(1)
-    builder.row(talk_button())
+    if counselors:
+        builder.row(talk_button())
     builder.row(menu_button())
     return builder.as_markup()
 
@@ -370,9 +397,9 @@ def region_keyboard(content: ContentLibrary, lang: str, intent: str = "") -> Inl
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def resources_text(content: ContentLibrary, region: Region, lang: str) -> str:
+def resources_text(content: ContentLibrary, region: Region, lang: str, *, counselors: bool) -> str:
     national = [_resource_line(r, lang) for r in content.resources.national.values()]
-    regional = _region_lines(region, lang)
+    regional = _region_lines(region, lang, counselors=counselors)
     parts = [
         "\n".join(regional),
         _("<b>National resources</b>") + "\n" + "\n".join(national),

@@ -186,7 +186,7 @@ def _render(
             return [texts.emergency_block(content, lang)]
         if key == "region":
             region = content.resources.regions.get(case.region or "")
-            return [texts.region_block(region, lang)] if region else []
+            return [texts.region_block(region, lang, counselors=True)] if region else []
         resource = content.resources.national.get(key)
         return [texts.resource_card(resource, lang)] if resource else []
     if kind == "c":
