@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "safety": "the NLU-independent safety check: evaluate",
     "db": "database migrations",
     "staff": "counselors, supervisors and admins",
+    "report": "the supervisors' report: CSV files and a chart",
 }
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -33,15 +34,17 @@ from bot.middlewares import (
     CitizenMiddleware,
     DbSessionMiddleware,
     FloodMiddleware,
-    InFlight,
 )
 from bot.nlu.client import NLUClient, RasaNLUClient
+from bot.ops import ops_server
+from bot.services.inbox import InboxService
 from bot.services.language import LanguageDetector
 from bot.services.memory import ConversationMemory
 from bot.services.routing import MessageRouter, SafetyNet
 from bot.services.semantic import HeadFiles
 from bot.services.staff import CannedReplies
 from bot.telegram.limits import Limits, RateLimiter
+from bot.telegram.polling import DurablePolling, process_owner
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +89,9 @@ def head_files(settings: Settings) -> HeadFiles:
     )
 
 
-def create_bot(settings: Settings, *, limits: Limits | None = None) -> Bot:
+def create_bot(
+    settings: Settings, *, limits: Limits | None = None, limiter: RateLimiter | None = None
+) -> Bot:
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
     api = (
@@ -95,7 +100,7 @@ def create_bot(settings: Settings, *, limits: Limits | None = None) -> Bot:
         else None
     )
     session = AiohttpSession(api=api) if api else AiohttpSession()
-    session.middleware(RateLimiter(limits))
+    session.middleware(limiter or RateLimiter(limits))
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -138,8 +143,8 @@ class Application:
     i18n: I18n
     # The counselors' case desk; None without STAFF_CHAT_ID.
     desk: CaseDesk | None = None
-    # The updates being handled, for a shutdown that loses none.
-    in_flight: InFlight = field(default_factory=InFlight)
+    # Where /healthz, /readyz and /metrics listen while polling (None: off).
+    ops_port: int | None = None
 
     async def close(self) -> None:
         await self.nlu.close()
@@ -175,8 +180,6 @@ def build_application(settings: Settings, *, nlu: NLUClient | None = None) -> Ap
         desk=desk,
         canned=CannedReplies.load(settings.content_dir / "canned.yml"),
     )
-    in_flight = InFlight()
-    dispatcher.update.outer_middleware(in_flight)
     # Floods are judged on arrival, before ChatOrder queues a chat's messages;
     # neither awaits before passing the update on, so the order holds.
     dispatcher.update.outer_middleware(FloodMiddleware())
@@ -193,7 +196,6 @@ def build_application(settings: Settings, *, nlu: NLUClient | None = None) -> Ap
         nlu=nlu_client,
         i18n=i18n,
         desk=desk,
-        in_flight=in_flight,
     )
 
 
@@ -241,6 +243,7 @@ async def set_staff_commands(bot: Bot, i18n: I18n, settings: Settings) -> None:
             BotCommand(command="canned", description=_("Send a canned reply (in a case)")),
             BotCommand(command="note", description=_("An internal note (in a case)")),
             BotCommand(command="staff", description=_("Manage the staff (admins)")),
+            BotCommand(command="stats", description=_("How the service is doing (supervisors)")),
         ]
     with contextlib.suppress(TelegramAPIError):
         await bot.set_my_commands(
@@ -259,24 +262,6 @@ async def running(
         await app.close()
 
 
-async def drain_handlers(in_flight: InFlight, timeout: float = DRAIN_SECONDS) -> None:
-    """Let updates still being handled finish before the session and engine close.
-
-    aiogram confirms a batch of updates when it fetches the next, so a handler
-    still running at shutdown (waiting for a rate limit, say) holds an update
-    Telegram will not send again; cutting it off would lose that message.
-    """
-    pending = set(in_flight.tasks) - {asyncio.current_task()}
-    if not pending:
-        return
-    _, late = await asyncio.wait(pending, timeout=timeout)
-    if late:
-        logger.warning("%s update(s) still in hand after %s s; stopping them", len(late), timeout)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
-
-
 async def run_polling(
     settings: Settings, *, nlu: NLUClient | None = None, handle_signals: bool = False
 ) -> None:
@@ -286,11 +271,12 @@ async def run_polling(
     handled when it comes back.
     """
     async with running(settings, nlu=nlu) as app:
-        bot = create_bot(settings, limits=scaled_limits(settings))
+        limiter = RateLimiter(scaled_limits(settings))
+        bot = create_bot(settings, limiter=limiter)
         async with bot:
             await set_commands(bot, app.i18n)
             await bot.delete_webhook(drop_pending_updates=False)
-            from bot.jobs import CaseJobs, RetentionJob
+            from bot.jobs import CaseJobs, RetentionJob, WeeklyReportJob
 
             sessions = session_factory(app.engine)
             jobs = [asyncio.create_task(RetentionJob(bot, sessions, app.desk, settings).run())]
@@ -298,26 +284,107 @@ async def run_polling(
                 await set_staff_commands(bot, app.i18n, settings)
                 runner = CaseJobs(bot, sessions, app.desk, settings)
                 jobs.append(asyncio.create_task(runner.run()))
-            polling = asyncio.create_task(
-                app.dispatcher.start_polling(
-                    bot,
-                    allowed_updates=ALLOWED_UPDATES,
-                    handle_signals=handle_signals,
-                    close_bot_session=False,
-                )
+                if settings.weekly_report:
+                    weekly = WeeklyReportJob(bot, sessions, app.desk, settings)
+                    jobs.append(asyncio.create_task(weekly.run()))
+            inbox = InboxService(sessions, process_owner())
+            poller = DurablePolling(
+                app.dispatcher,
+                bot,
+                inbox,
+                allowed_updates=ALLOWED_UPDATES,
             )
-            try:
-                await asyncio.shield(polling)
-            except asyncio.CancelledError:
-                # Cancelling start_polling would leave its polling loop running;
-                # stopping it lets it finish the updates in hand and exit.
-                if not polling.done():
-                    with contextlib.suppress(RuntimeError):
-                        await app.dispatcher.stop_polling()
+            stop = asyncio.Event()
+            if handle_signals:
+                loop = asyncio.get_running_loop()
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(signum, stop.set)
+            async with ops_server(settings, sessions) as ops_port:
+                app.ops_port = ops_port
+                polling = asyncio.create_task(poller.run(stop))
+                try:
+                    await asyncio.shield(polling)
+                except asyncio.CancelledError:
+                    stop.set()
                     await polling
+                    raise
+                finally:
+                    # What is not handled in time stays in the inbox for the next start.
+                    await poller.drain(DRAIN_SECONDS, halt=limiter.halt)
+                    for job in jobs:
+                        job.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await job
+
+
+async def run_webhook(
+    settings: Settings, *, nlu: NLUClient | None = None, handle_signals: bool = False
+) -> None:
+    """Serve WEBHOOK_URL's path on WEBHOOK_HOST:WEBHOOK_PORT until cancelled (or
+    SIGINT/SIGTERM with `handle_signals`), beside /healthz, /readyz and /metrics.
+
+    Several replicas may run behind one URL: each update is accepted by one of
+    them (the inbox's primary key), and one that dies leaves its updates to the
+    others after the inbox's lease. The webhook stays registered on a stop.
+    """
+    from urllib.parse import urlparse
+
+    from aiohttp import web
+
+    from bot.jobs import CaseJobs, RetentionJob, WeeklyReportJob
+    from bot.ops import build_ops_app
+    from bot.telegram.webhook import webhook_handler
+
+    if not settings.webhook_url or settings.webhook_secret is None:
+        raise ValueError("WEBHOOK_URL and WEBHOOK_SECRET are not set")
+    secret = settings.webhook_secret.get_secret_value()
+    async with running(settings, nlu=nlu) as app:
+        limiter = RateLimiter(scaled_limits(settings))
+        bot = create_bot(settings, limiter=limiter)
+        async with bot:
+            await set_commands(bot, app.i18n)
+            sessions = session_factory(app.engine)
+            jobs = [asyncio.create_task(RetentionJob(bot, sessions, app.desk, settings).run())]
+            if app.desk is not None:
+                await set_staff_commands(bot, app.i18n, settings)
+                jobs.append(asyncio.create_task(CaseJobs(bot, sessions, app.desk, settings).run()))
+                if settings.weekly_report:
+                    weekly = WeeklyReportJob(bot, sessions, app.desk, settings)
+                    jobs.append(asyncio.create_task(weekly.run()))
+            inbox = InboxService(sessions, process_owner())
+            poller = DurablePolling(app.dispatcher, bot, inbox, allowed_updates=ALLOWED_UPDATES)
+            web_app = build_ops_app(settings, sessions)
+            path = urlparse(settings.webhook_url).path or "/"
+            web_app.router.add_post(path, webhook_handler(poller, inbox, secret))
+            runner = web.AppRunner(web_app, access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+            await bot.set_webhook(
+                settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+            stop = asyncio.Event()
+            if handle_signals:
+                loop = asyncio.get_running_loop()
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(signum, stop.set)
+            # Updates this replica or a dead one left (after the lease), then new ones.
+            for left in await inbox.take_unfinished(all_of_them=False):
+                poller.start(left)
+            sweeping = asyncio.create_task(poller.sweep(stop))
+            try:
+                await asyncio.shield(sweeping)
+            except asyncio.CancelledError:
+                stop.set()
+                await sweeping
                 raise
             finally:
-                await drain_handlers(app.in_flight)
+                # No new requests (Telegram retries them, maybe on another replica);
+                # what is in hand gets DRAIN_SECONDS, the rest stays in the inbox.
+                await runner.cleanup()
+                await poller.drain(DRAIN_SECONDS, halt=limiter.halt)
                 for job in jobs:
                     job.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -63,9 +64,41 @@ class Settings(BaseSettings):
     case_wait_minutes: float = Field(default=10.0, gt=0)
     # How often the background jobs (announcements, reminders) look at the cases.
     case_jobs_interval_seconds: float = Field(default=15.0, gt=0)
+    # The service level the reports measure: minutes from opening to Take (and
+    # to the counselor's first reply), per priority.
+    sla_urgent_minutes: float = Field(default=5.0, gt=0)
+    sla_escalate_minutes: float = Field(default=30.0, gt=0)
+    sla_request_minutes: float = Field(default=120.0, gt=0)
+    # The weekly report in the staff group's General topic (the last 7 days),
+    # posted on this day at this hour of OFFICE_TIMEZONE.
+    weekly_report: bool = True
+    weekly_report_day: str = Field(default="mon", pattern="^(mon|tue|wed|thu|fri|sat|sun)$")
+    weekly_report_hour: int = Field(default=9, ge=0, le=23)
     # Multiplies the outgoing rate limits; only for tests against an emulator
     # whose clock runs that much faster. Keep 1 with Telegram.
     rate_limit_scale: float = Field(default=1.0, gt=0)
+    # Webhook mode (unset: long polling): Telegram POSTs updates to WEBHOOK_URL,
+    # which a reverse proxy passes to WEBHOOK_HOST:WEBHOOK_PORT (same path); each
+    # request must carry WEBHOOK_SECRET. /healthz, /readyz and /metrics listen there too.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    # GET /healthz, /readyz and /metrics (bot/ops.py); off while OPS_PORT is unset.
+    # 0 takes a free port (tests). Keep the host private: the metrics are for operators.
+    ops_host: str = "127.0.0.1"
+    ops_port: int | None = Field(default=None, ge=0, le=65535)
+
+    @model_validator(mode="after")
+    def _webhook_has_a_secret(self) -> Settings:
+        if self.webhook_url and not (
+            self.webhook_secret and self.webhook_secret.get_secret_value()
+        ):
+            raise ValueError("WEBHOOK_URL needs WEBHOOK_SECRET (1-256 of A-Z, a-z, 0-9, _ and -)")
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ValueError("WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return self
 
     @field_validator("office_days")
     @classmethod

@@ -7,6 +7,10 @@ the case closes with the outcome 'no response'; open cases that have no topic
 yet (Telegram refused it earlier) get one. All state is in the database, so
 the jobs pick up where they left off after a restart.
 
+`WeeklyReportJob` posts the supervisors' report of the last 7 days to the
+staff group's General topic on WEEKLY_REPORT_DAY at WEEKLY_REPORT_HOUR (office
+time); the audit log remembers the weeks posted, so a restart posts none twice.
+
 `RetentionJob` runs with or without a staff group: every hour it deletes what
 the privacy notice says is deleted after MESSAGE_LOG_DAYS days
 (bot/services/retention.py), and the desk deletes the expired cases' topics.
@@ -17,22 +21,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BufferedInputFile
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.config import Settings
+from bot.content.library import ContentLibrary
 from bot.db.models import utcnow
 from bot.handlers.staff.desk import CaseDesk
+from bot.handlers.staff.stats import render_report
 from bot.services.cases import CaseOutcome, CaseService, Priority
+from bot.services.reports import ReportService, weekly_period
 from bot.services.retention import purge
-from bot.ui import texts
+from bot.ui import report_texts, texts
 
 logger = logging.getLogger(__name__)
 
 
-async def repeat(tick: Callable[[], Awaitable[None]], interval: float, name: str) -> None:
+async def repeat(tick: Callable[[], Awaitable[object]], interval: float, name: str) -> None:
     """Run `tick` every `interval` seconds until cancelled; a failing tick is
     logged (its type only, no traceback: it may carry a citizen's words) and
     the next one runs."""
@@ -44,6 +55,9 @@ async def repeat(tick: Callable[[], Awaitable[None]], interval: float, name: str
         except Exception as exc:
             logger.error("%s failed: %s", name, type(exc).__name__)  # noqa: TRY400
             logger.debug("%s failure", name, exc_info=exc)
+            metrics.JOB_RUNS.labels(name, "failed").inc()
+        else:
+            metrics.JOB_RUNS.labels(name, "ok").inc()
         await asyncio.sleep(interval)
 
 
@@ -140,3 +154,63 @@ class RetentionJob:
                 )
             if self._desk is not None:
                 await self._desk.expire(self._bot, session, done.topics)
+
+
+class WeeklyReportJob:
+    # Often enough to post within minutes of the hour; the check is one query.
+    INTERVAL_SECONDS = 300.0
+
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        desk: CaseDesk,
+        settings: Settings,
+        *,
+        now: Callable[[], datetime] = utcnow,
+        interval: float = INTERVAL_SECONDS,
+    ) -> None:
+        self._bot = bot
+        self._sessions = sessions
+        self._desk = desk
+        self._settings = settings
+        self._content: ContentLibrary = desk.content
+        self._zone = ZoneInfo(settings.office_timezone)
+        self._now = now
+        self._interval = interval
+
+    async def run(self) -> None:
+        await repeat(self.tick, self._interval, "weekly report")
+
+    async def tick(self) -> bool:
+        """Post the report if its time has come and it is not posted yet."""
+        settings = self._settings
+        period = weekly_period(
+            self._now(), self._zone, settings.weekly_report_day, settings.weekly_report_hour
+        )
+        if period is None:
+            return False
+        async with self._sessions() as session:
+            if await ReportService(session, sla_minutes={}).weekly_posted(period):
+                return False
+            lang = settings.staff_language
+            with self._desk.staff_voice():
+                report, text, chart = await render_report(
+                    session, settings, self._content, period, lang
+                )
+                text = report_texts.weekly_title() + "\n" + text
+                caption = report_texts.chart_caption(report)
+            try:
+                for chunk in texts.chunk_lines(text):
+                    await self._bot.send_message(chat_id=self._desk.chat_id, text=chunk)
+                await self._bot.send_photo(
+                    chat_id=self._desk.chat_id,
+                    photo=BufferedInputFile(chart, filename="report.png"),
+                    caption=caption,
+                )
+            except TelegramAPIError as exc:
+                logger.warning("weekly report not posted: %s", type(exc).__name__)
+                return False
+            await ReportService(session, sla_minutes={}).mark_weekly_posted(period)
+            logger.info("weekly report posted for %s", period.start.isoformat())
+            return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -90,29 +89,3 @@ class FloodMiddleware(BaseMiddleware):
         data["flooding"] = flooding
         data["flood_notice"] = notify
         return await handler(event, data)
-
-
-class InFlight(BaseMiddleware):
-    """The tasks handling updates right now, so that shutdown can wait for them.
-
-    aiogram handles each polled update in a task of its own and keeps no public
-    handle on them; registered first, this sees every update while it is held.
-    """
-
-    def __init__(self) -> None:
-        self.tasks: set[asyncio.Task[Any]] = set()
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        task = asyncio.current_task()
-        if task is None:
-            return await handler(event, data)
-        self.tasks.add(task)
-        try:
-            return await handler(event, data)
-        finally:
-            self.tasks.discard(task)

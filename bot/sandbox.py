@@ -127,6 +127,9 @@ async def run_sandbox(
                 "bot_token": SecretStr(SANDBOX_TOKEN),
                 "telegram_api_base": emulator.base_url,
                 "staff_chat_id": STAFF_GROUP_ID,
+                # The weekly report stays off unless WEEKLY_REPORT asks for it.
+                "weekly_report": settings.weekly_report
+                and "weekly_report" in settings.model_fields_set,
             }
         )
         polling = asyncio.create_task(run_polling(local, nlu=nlu))

@@ -64,6 +64,8 @@ def settings(sqlite_url: str) -> Settings:
         database_url=sqlite_url,
         bot_token=None,
         nlu_url="http://127.0.0.1:9",  # nothing listens there; tests use a fake NLU
+        # The weekly report would post by itself on its day; tests that want it run it.
+        weekly_report=False,
     )
 
 

@@ -27,6 +27,7 @@ TABLES = {
     "cases",
     "relayed_messages",
     "audit_log",
+    "inbox_updates",
 }
 
 
@@ -234,5 +235,44 @@ async def test_the_retention_job_runs_on_the_clock(
         async with sessions() as session:
             assert await _count(session, MessageLog) == 0
             assert await _count(session, FeedbackVote) == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_the_inbox_takes_each_update_once_and_forgets_old_ids(fresh_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from bot.db.models import InboxUpdate
+    from bot.services.inbox import InboxService
+
+    await asyncio.to_thread(upgrade, fresh_url)
+    engine = create_engine(fresh_url)
+    sessions = session_factory(engine)
+    try:
+        one, two = InboxService(sessions, "one"), InboxService(sessions, "two")
+        raws = [{"update_id": i, "message": {"text": f"t{i}"}} for i in range(1, 6)]
+        # Two processes given the same updates at once: each update goes to one of them.
+        first, second = await asyncio.gather(one.accept(raws), two.accept(raws))
+        ids = sorted(a.update_id for a in [*first, *second])
+        assert ids == [1, 2, 3, 4, 5]
+        assert await one.accept(raws) == []  # a redelivery: nothing new
+        for uid in ids:
+            await one.finish(uid, "handled")
+        # Unfinished ones: another live process's claim is respected for a lease...
+        await one.accept([{"update_id": 7}])
+        assert await two.take_unfinished(all_of_them=False) == []
+        # ...but a polling start takes over everything left, once.
+        assert [a.update_id for a in await two.take_unfinished(all_of_them=True)] == [7]
+        async with sessions() as session:
+            old = datetime.now(UTC) - timedelta(days=2)
+            await session.execute(
+                update(InboxUpdate).where(InboxUpdate.update_id <= 2).values(done_at=old)
+            )
+            await session.commit()
+        assert await one.purge() == 2
+        fresh = await one.accept([{"update_id": 2}, {"update_id": 3}])
+        assert [a.update_id for a in fresh] == [2]  # forgotten after a day; 3 is still known
     finally:
         await engine.dispose()

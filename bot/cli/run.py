@@ -1,5 +1,6 @@
 """`python -m bot run`: the bot. Telegram long polling with BOT_TOKEN (or the
-Bot API server at TELEGRAM_API_BASE), else the sandbox chat in the terminal.
+Bot API server at TELEGRAM_API_BASE), a webhook with WEBHOOK_URL, else the
+sandbox chat in the terminal.
 
 When NLU_URL points at this machine and nothing answers there, the Rasa server
 is started first (training when the data changed) and stopped on exit."""
@@ -64,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
                 from bot.sandbox import run_sandbox
 
                 asyncio.run(run_sandbox(settings))
+            elif settings.webhook_url:
+                from bot.app import run_webhook
+
+                asyncio.run(run_webhook(settings, handle_signals=True))
             else:
                 from bot.app import run_polling
 

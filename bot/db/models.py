@@ -49,6 +49,10 @@ class MessageLog(Base):
     text: Mapped[str | None] = mapped_column(Text, default=None)
     model: Mapped[str | None] = mapped_column(String(128), default=None)
     nlu_available: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The citizen's region when the message came (for the supervisors' figures).
+    region: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The safety net raised the route above what the NLU said (or alone, NLU down).
+    safety_raised: Mapped[bool] = mapped_column(Boolean, default=False)
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
@@ -70,7 +74,9 @@ class FeedbackVote(Base):
     intent: Mapped[str] = mapped_column(String(64))
     lang: Mapped[str] = mapped_column(String(2))
     helpful: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
 
 
 class Staff(Base):
@@ -111,7 +117,7 @@ class Case(Base):
     )
     topic_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     card_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     last_citizen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -120,6 +126,16 @@ class Case(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     outcome: Mapped[str | None] = mapped_column(String(32), default=None)
     rating: Mapped[int | None] = mapped_column(Integer, default=None)
+    # How it opened: request, offer (a counselor offered under an answer),
+    # escalate (a sensitive message with nothing curated to say), crisis.
+    # None for cases opened before it was recorded.
+    opened_via: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The first Take (taken_at is the latest one: a transfer or release resets it).
+    first_taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # The counselor's first message or one-tap reply to the citizen.
+    first_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # How many times the case was announced again because nobody took it.
+    reannounced: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class RelayedMessage(Base):
@@ -152,3 +168,28 @@ class AuditEntry(Base):
     )
     detail: Mapped[str | None] = mapped_column(String(256), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InboxUpdate(Base):
+    """A Telegram update accepted durably before Telegram is told it arrived.
+
+    The payload (which holds the citizen's text) is dropped once the update has
+    been handled; the id stays a day, so a redelivery of it is recognised and
+    skipped. An update not yet handled when the process stopped or died is
+    handled after the restart.
+    """
+
+    __tablename__ = "inbox_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[str | None] = mapped_column(Text, default=None)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Who is handling it, since when (a lease: another process may take it over later).
+    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None, index=True
+    )
+    # "handled", "undecodable" or "failed" (the handler raised; logged, not retried).
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)

@@ -211,6 +211,8 @@ class TelegramEmulator:
         self.files = FileStore()
         self.sent: list[SentMessage] = []
         self.requests: list[ApiCall] = []
+        # Every update offered to the bot, in order (for redelivering one).
+        self.updates_offered: list[JsonDict] = []
         self.errors: list[ApiCall] = []
         self.callback_answers: list[CallbackAnswer] = []
         self.deleted: list[tuple[int, int]] = []
@@ -226,6 +228,12 @@ class TelegramEmulator:
         self._base_url: str | None = None
         self._methods: dict[str, tuple[str, Handler]] = {}
         self._register_methods()
+        self._webhooks: asyncio.Task[None] | None = None
+        # (update_id, HTTP status or 0 for a connection error) of each webhook delivery.
+        self.webhook_deliveries: list[tuple[int, int]] = []
+        # Webhook targets in turn (several replicas behind one URL): each delivery
+        # goes to the next; empty: the URL given to setWebhook.
+        self.webhook_targets: list[str] = []
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -244,11 +252,48 @@ class TelegramEmulator:
         self._runner = runner
         address = runner.addresses[0]
         self._base_url = f"http://{self.host}:{address[1]}"
+        self._webhooks = asyncio.create_task(self._deliver_webhooks())
+
+    async def _deliver_webhooks(self) -> None:
+        """As Telegram: POST each pending update to the bot's webhook, in order, with
+        its secret token; a reply other than 200 (or none) is retried shortly after."""
+        import aiohttp
+
+        turn = 0
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+            while not self._closing:
+                delivered = False
+                for bot in list(self._bots.values()):
+                    hook = bot.webhook
+                    if hook is None or not bot.updates:
+                        continue
+                    update = bot.updates[0]
+                    targets = self.webhook_targets or [str(hook["url"])]
+                    url = targets[turn % len(targets)]
+                    turn += 1
+                    headers = {}
+                    if hook.get("secret_token"):
+                        headers["X-Telegram-Bot-Api-Secret-Token"] = str(hook["secret_token"])
+                    status = 0
+                    with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                        async with http.post(url, json=update, headers=headers) as response:
+                            status = response.status
+                    self.webhook_deliveries.append((int(update["update_id"]), status))
+                    if status == 200 and bot.updates and bot.updates[0] is update:
+                        bot.updates.pop(0)
+                        delivered = True
+                if not delivered:
+                    await asyncio.sleep(0.05)
 
     async def stop(self) -> None:
         self._closing = True
         for bot in self._bots.values():
             bot.notify()
+        if self._webhooks is not None:
+            self._webhooks.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhooks
+            self._webhooks = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -702,9 +747,24 @@ class TelegramEmulator:
 
     def _enqueue(self, kind: str, payload: JsonDict) -> None:
         bot = self._bot()
-        bot.updates.append({"update_id": bot.next_update_id, kind: payload})
+        update = {"update_id": bot.next_update_id, kind: payload}
+        bot.updates.append(update)
+        self.updates_offered.append(copy.deepcopy(update))
         bot.next_update_id += 1
         bot.notify()
+
+    def deliver_raw(self, update: JsonDict) -> int:
+        """Offer `update` as it is: again (a redelivery keeps its update_id), or in a
+        shape a client may not decode. Without an update_id it gets the next one."""
+        bot = self._bot()
+        update = copy.deepcopy(update)
+        if "update_id" not in update:
+            update["update_id"] = bot.next_update_id
+            bot.next_update_id += 1
+        bot.updates.append(update)
+        self.updates_offered.append(copy.deepcopy(update))
+        bot.notify()
+        return int(update["update_id"])
 
     def _store_message(
         self,

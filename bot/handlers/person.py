@@ -16,7 +16,7 @@ from bot.content.library import ContentLibrary
 from bot.db.models import Citizen
 from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
-from bot.services.cases import REQUEST_HUMAN_INTENT
+from bot.services.cases import REQUEST_HUMAN_INTENT, OpenedVia
 from bot.services.citizens import CitizenService
 from bot.services.memory import ConversationMemory
 from bot.services.routes import Route
@@ -61,6 +61,8 @@ async def _connect(
         route=route,
         intent=intent or REQUEST_HUMAN_INTENT,
         recent=memory.recent(chat_id),
+        # The button under an answer is the counselor's offer accepted; /human a request.
+        via=OpenedVia.OFFER if intent else OpenedVia.REQUEST,
     )
 
 

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from bot import metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -83,14 +85,17 @@ class RasaNLUClient:
         for attempt in range(self._retries + 1):
             if attempt:
                 await asyncio.sleep(0.1 * 2**attempt)
+            started = time.monotonic()
             try:
                 data = await self._post_parse(text)
             except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 last_error = exc
                 continue
+            metrics.NLU_SECONDS.observe(time.monotonic() - started)
             self._down_until = 0.0
             return await self._to_parse(data)
         self._down_until = time.monotonic() + self._cooldown
+        metrics.NLU_ERRORS.inc()
         logger.warning("NLU server unavailable: %s", type(last_error).__name__)
         raise NLUUnavailable(str(last_error)) from last_error
 

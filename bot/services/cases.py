@@ -52,6 +52,24 @@ _PRIORITY_LABELS = {
 }
 
 
+class OpenedVia(StrEnum):
+    """How a case opened (the reports count them apart)."""
+
+    REQUEST = "request"  # /human, or "a person, please" in words
+    OFFER = "offer"  # the talk-to-a-specialist button under an answer
+    ESCALATE = "escalate"  # a sensitive message with nothing curated to answer
+    CRISIS = "crisis"
+
+    @classmethod
+    def for_route(cls, route: Route, intent: str | None) -> OpenedVia:
+        """Without a button: what the message itself was."""
+        if route is Route.CRISIS:
+            return cls.CRISIS
+        if intent == REQUEST_HUMAN_INTENT or route is not Route.ESCALATE:
+            return cls.REQUEST
+        return cls.ESCALATE
+
+
 class CaseStatus(StrEnum):
     WAITING = "waiting"
     ACTIVE = "active"
@@ -170,7 +188,13 @@ class CaseService:
     # --- the citizen's side ----------------------------------------------------
 
     async def open(
-        self, citizen: Citizen, *, lang: str, route: Route, intent: str | None
+        self,
+        citizen: Citizen,
+        *,
+        lang: str,
+        route: Route,
+        intent: str | None,
+        via: OpenedVia | None = None,
     ) -> Opened:
         """Open a case, or return the citizen's open one (raised if this is more serious)."""
         priority = Priority.for_route(route, intent)
@@ -189,6 +213,7 @@ class CaseService:
             intent=intent,
             priority=int(priority),
             status=CaseStatus.WAITING.value,
+            opened_via=(via or OpenedVia.for_route(route, intent)).value,
             opened_at=now,
             last_citizen_at=now,
         )
@@ -294,7 +319,7 @@ class CaseService:
     ) -> None:
         await self._relay.add(case.id, "out", citizen_message_id, topic_message_id)
         now = self._now()
-        await self._cases.touch(case.id, last_staff_at=now, reminded_at=None)
+        await self._cases.staff_replied(case.id, now)
         await self._audit.add("reply", staff_id=staff.id, case_id=case.id)
         await self._session.commit()
         case.last_staff_at = now
@@ -303,7 +328,7 @@ class CaseService:
     async def sent_content(self, case: Case, staff: Staff, what: str) -> None:
         """A resource card or canned reply sent with one tap."""
         now = self._now()
-        await self._cases.touch(case.id, last_staff_at=now, reminded_at=None)
+        await self._cases.staff_replied(case.id, now)
         await self._audit.add("send", staff_id=staff.id, case_id=case.id, detail=what)
         await self._session.commit()
 
@@ -390,9 +415,7 @@ class CaseService:
         return due
 
     async def mark_announced(self, cases: Sequence[Case]) -> None:
-        now = self._now()
-        for case in cases:
-            await self._cases.touch(case.id, announced_at=now)
+        await self._cases.mark_announced([case.id for case in cases], self._now())
         await self._session.commit()
 
     async def due_reminders(self, silence: timedelta) -> list[Case]:

@@ -92,6 +92,8 @@ class ConversationService:
                 text=text[:4096] if keep_text and decision.nlu_available else None,
                 model=decision.model,
                 nlu_available=decision.nlu_available,
+                region=citizen.region,
+                safety_raised=decision.raised_by_safety,
             )
         )
         await self._session.commit()
@@ -128,6 +130,7 @@ class ConversationService:
                 confidence=1.0,
                 route=decision.route.value,
                 model="menu",
+                region=citizen.region,
             )
         )
         needs_region = answer.regional and self._ask_region_once(citizen, region)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot import metrics
 from bot.content.taxonomy import FALLBACK_INTENT, Taxonomy
 from bot.nlu.client import IntentScore, NLUClient, NLUUnavailable
 from bot.services.routes import Route
@@ -74,6 +75,14 @@ class MessageRouter:
 
     async def route(self, text: str, recent: Sequence[str] = ()) -> RoutingDecision:
         """Route with the NLU when it answers, and always with the safety check."""
+        decision = await self._route(text, recent)
+        nlu = "up" if decision.nlu_available else "down"
+        metrics.ROUTES.labels(decision.route.value, nlu).inc()
+        if decision.raised_by_safety:
+            metrics.SAFETY_RAISES.labels(decision.route.value).inc()
+        return decision
+
+    async def _route(self, text: str, recent: Sequence[str]) -> RoutingDecision:
         if self._nlu is None:
             return await self._offline_in_thread(text, recent)
         try:

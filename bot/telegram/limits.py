@@ -24,6 +24,8 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from bot import metrics
+
 logger = logging.getLogger(__name__)
 
 _COUNTED_PREFIXES = ("send", "copy", "forward", "editMessage")
@@ -67,6 +69,29 @@ class RateLimiter(BaseRequestMiddleware):
         self._limits = limits or Limits()
         self._global = TokenBucket(self._limits.global_burst, self._limits.global_rate)
         self._chats: dict[int | str, TokenBucket] = {}
+        self._halted = asyncio.Event()
+
+    def halt(self) -> None:
+        """A stop that cannot wait any longer: calls still waiting for their turn give up
+        (as if cancelled) without being sent; calls already on the wire finish. So a
+        stop cuts no request in half, and what gave up is sent after the restart."""
+        self._halted.set()
+
+    async def _wait(self, waiting: Any) -> None:
+        """Await `waiting` (a bucket or a retry pause) unless the limiter is halted."""
+        if self._halted.is_set():
+            waiting.close()
+            raise asyncio.CancelledError
+        turn = asyncio.ensure_future(waiting)
+        halted = asyncio.ensure_future(self._halted.wait())
+        try:
+            await asyncio.wait({turn, halted}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            halted.cancel()
+        if not turn.done():
+            turn.cancel()
+            raise asyncio.CancelledError
+        turn.result()
 
     def _bucket(self, chat_id: int | str) -> TokenBucket:
         bucket = self._chats.get(chat_id)
@@ -94,13 +119,14 @@ class RateLimiter(BaseRequestMiddleware):
         for attempt in range(self._limits.max_retries + 1):
             if counted:
                 if isinstance(chat_id, int | str):
-                    await self._bucket(chat_id).acquire()
-                await self._global.acquire()
+                    await self._wait(self._bucket(chat_id).acquire())
+                await self._wait(self._global.acquire())
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
                 if attempt == self._limits.max_retries:
                     raise
                 logger.warning("429 on %s, retrying after %s s", api_method, exc.retry_after)
-                await asyncio.sleep(exc.retry_after)
+                metrics.RETRY_AFTER.labels(api_method).inc()
+                await self._wait(asyncio.sleep(exc.retry_after))
         raise AssertionError("unreachable")  # pragma: no cover

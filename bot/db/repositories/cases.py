@@ -62,7 +62,13 @@ class CaseRepository:
         result = await self._session.execute(
             update(Case)
             .where(Case.id == case_id, Case.status == "waiting", Case.holder_id.is_(None))
-            .values(holder_id=staff_id, status="active", taken_at=now, reminded_at=None)
+            .values(
+                holder_id=staff_id,
+                status="active",
+                taken_at=now,
+                first_taken_at=func.coalesce(Case.first_taken_at, now),
+                reminded_at=None,
+            )
         )
         return _rowcount(result) == 1
 
@@ -79,7 +85,11 @@ class CaseRepository:
         if new_holder is None:
             values |= {"status": "waiting", "announced_at": None, "taken_at": None}
         else:
-            values |= {"status": "active", "taken_at": now}
+            values |= {
+                "status": "active",
+                "taken_at": now,
+                "first_taken_at": func.coalesce(Case.first_taken_at, now),
+            }
         result = await self._session.execute(
             update(Case)
             .where(Case.id == case_id, Case.status.in_(OPEN_STATUSES), holder_matches)
@@ -165,6 +175,27 @@ class CaseRepository:
 
     async def touch(self, case_id: int, **values: Any) -> None:
         await self._session.execute(update(Case).where(Case.id == case_id).values(**values))
+
+    async def staff_replied(self, case_id: int, now: datetime) -> None:
+        """The counselor wrote to the citizen; the first time is kept for the reports."""
+        await self._session.execute(
+            update(Case)
+            .where(Case.id == case_id)
+            .values(
+                last_staff_at=now,
+                reminded_at=None,
+                first_reply_at=func.coalesce(Case.first_reply_at, now),
+            )
+        )
+
+    async def mark_announced(self, case_ids: Sequence[int], now: datetime) -> None:
+        """Announced again in the General topic: one more unclaimed re-announcement."""
+        if case_ids:
+            await self._session.execute(
+                update(Case)
+                .where(Case.id.in_(case_ids))
+                .values(announced_at=now, reannounced=Case.reannounced + 1)
+            )
 
     async def detach_citizen(self, citizen_id: int) -> list[tuple[int, int | None]]:
         """Remove the link to a citizen from all their cases; returns (case id,

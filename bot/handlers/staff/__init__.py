@@ -73,7 +73,7 @@ class StaffVoice(BaseMiddleware):
 
 
 def build_staff_router() -> Router:
-    from bot.handlers.staff import cases, commands, outsiders, topic
+    from bot.handlers.staff import cases, commands, outsiders, stats, topic
 
     group = Router(name="staff_group")
     members = Router(name="staff_members")
@@ -82,6 +82,8 @@ def build_staff_router() -> Router:
         observer.outer_middleware(StaffVoice())
     for observer in (members.message, members.edited_message, members.callback_query):
         observer.filter(IsStaff())
-    members.include_routers(commands.router.build(), cases.router.build(), topic.router.build())
+    members.include_routers(
+        commands.router.build(), stats.router.build(), cases.router.build(), topic.router.build()
+    )
     group.include_routers(members, outsiders.router.build())
     return group

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, Citizen, Staff, utcnow
-from bot.services.cases import CaseOutcome, CaseService, Opened, Priority, aware
+from bot.services.cases import CaseOutcome, CaseService, Opened, OpenedVia, Priority, aware
 from bot.services.office_hours import OfficeHours
 from bot.services.routes import Route
 from bot.services.staff import StaffService
@@ -75,10 +75,11 @@ class CaseDesk:
         route: Route,
         intent: str | None,
         recent: Sequence[str] = (),
+        via: OpenedVia | None = None,
     ) -> Opened:
         """Open a case (or find the open one), make its topic and tell the citizen."""
         service = CaseService(session)
-        opened = await service.open(citizen, lang=lang, route=route, intent=intent)
+        opened = await service.open(citizen, lang=lang, route=route, intent=intent, via=via)
         case = opened.case
         if opened.created:
             logger.info("case %s opened, priority %s", case.id, Priority(case.priority).label)

@@ -1,0 +1,229 @@
+"""Long polling that loses no update: fetched, written to the inbox, then confirmed.
+
+aiogram's own polling confirms an update (by asking for the next batch) as soon
+as it has handed it to a task, before the handler has run; a process that dies
+then loses it. Here a batch is written to the inbox (bot.services.inbox) first,
+and only then is the next batch asked for, which confirms it. Updates are read
+as plain JSON and decoded one by one, so one that aiogram cannot decode is
+logged (its id and the error count, never its text) and skipped instead of
+stopping getUpdates for every chat. On a stop, what is not handled in time
+stays in the inbox and is handled at the next start, in order, before new
+updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.methods.base import TelegramMethod
+from aiogram.types import Update
+from pydantic import ValidationError
+
+from bot import metrics
+from bot.services.inbox import Accepted, InboxService, Outcome
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 25
+PURGE_EVERY = 3600.0
+# After a stop halts the sending: how long calls already on the wire may take.
+HALT_SECONDS = 5.0
+
+
+class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """getUpdates, returning the updates as JSON objects, undecoded."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    limit: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
+
+
+def process_owner() -> str:
+    """This process's name in the inbox's claims."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class DurablePolling:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        inbox: InboxService,
+        *,
+        allowed_updates: Sequence[str],
+        poll_seconds: int = POLL_SECONDS,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._bot = bot
+        self._inbox = inbox
+        self._allowed = list(allowed_updates)
+        self._poll_seconds = poll_seconds
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._last_purge = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Handle what the last run left, then poll until `stop` is set."""
+        for left in await self._inbox.take_unfinished(all_of_them=True):
+            self.start(left)
+        if self.tasks:
+            logger.info("%s update(s) left from the last run handled first", len(self.tasks))
+        offset: int | None = None
+        delay = 1.0
+        while not stop.is_set():
+            raws = await self._fetch(offset, stop)
+            if raws is None:  # stopped while waiting: that batch is not confirmed
+                return
+            if isinstance(raws, BaseException):
+                logger.warning(
+                    "getUpdates failed (%s); again in %.0f s", type(raws).__name__, delay
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay = 1.0
+            if not raws:
+                await self._maybe_purge()
+                continue
+            accepted = await self._accept(raws)
+            if accepted is None:  # the database is down: nothing is confirmed
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            ids = [raw["update_id"] for raw in raws if isinstance(raw.get("update_id"), int)]
+            if len(accepted) < len(raws):
+                logger.info("%s update(s) delivered again: skipped", len(raws) - len(accepted))
+            # The next getUpdates confirms this batch: it is in the inbox now.
+            offset = max(ids) + 1 if ids else offset
+            for item in accepted:
+                self.start(item)
+
+    async def _accept(self, raws: list[dict[str, Any]]) -> list[Accepted] | None:
+        failure: Exception | None = None
+        try:
+            return await self._inbox.accept(raws)
+        except Exception as exc:  # the type only: the payload holds citizens' text
+            failure = exc
+        logger.error("the inbox cannot take updates (%s); not confirmed", type(failure).__name__)
+        return None
+
+    async def _fetch(
+        self, offset: int | None, stop: asyncio.Event
+    ) -> list[dict[str, Any]] | BaseException | None:
+        method = GetRawUpdates(
+            offset=offset, timeout=self._poll_seconds, allowed_updates=self._allowed
+        )
+        timeout = int(self._bot.session.timeout + self._poll_seconds)
+        fetch = asyncio.ensure_future(self._bot(method, request_timeout=timeout))
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            with contextlib.suppress(BaseException):
+                await fetch
+            return None
+        exc = fetch.exception()
+        return exc if exc is not None else fetch.result()
+
+    def start(self, accepted: Accepted) -> None:
+        """Decode now and hand the update to a task, in arrival order (ChatOrder keeps
+        each chat's order from the order the tasks start in)."""
+        try:
+            update = Update.model_validate(accepted.payload, context={"bot": self._bot})
+        except ValidationError as exc:
+            logger.warning(
+                "update %s skipped: it cannot be decoded (%s error(s))",
+                accepted.update_id,
+                exc.error_count(),
+            )
+            metrics.UPDATES.labels(metrics.update_kind(accepted.payload), Outcome.UNDECODABLE).inc()
+            self._spawn(self._inbox.finish(accepted.update_id, Outcome.UNDECODABLE))
+            return
+        self._spawn(self._handle(accepted.update_id, update))
+
+    def _spawn(self, work: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _handle(self, update_id: int, update: Update) -> None:
+        outcome = Outcome.HANDLED
+        failure: Exception | None = None
+        started = time.monotonic()
+        try:
+            await self._dispatcher.feed_update(self._bot, update)
+        except Exception as exc:  # logged by type; handled once, not retried
+            failure = exc
+        if failure is not None:
+            outcome = Outcome.FAILED
+            logger.error("update %s failed: %s", update_id, type(failure).__name__)
+        kind = update.event_type
+        metrics.UPDATES.labels(kind, outcome).inc()
+        metrics.UPDATE_SECONDS.labels(kind).observe(time.monotonic() - started)
+        # A cancelled handler (a stop) never gets here: it stays in the inbox.
+        await self._inbox.finish(update_id, outcome)
+
+    async def sweep(self, stop: asyncio.Event, every: float = 30.0) -> None:
+        """Webhook mode: every `every` seconds take over updates another replica
+        accepted and did not finish within its lease (it died), and forget old ids."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+            if stop.is_set():
+                return
+            with contextlib.suppress(Exception):
+                for left in await self._inbox.take_unfinished(all_of_them=False):
+                    self.start(left)
+            await self._maybe_purge()
+
+    async def _maybe_purge(self) -> None:
+        now = time.monotonic()
+        if now - self._last_purge < PURGE_EVERY:
+            return
+        self._last_purge = now
+        with contextlib.suppress(Exception):
+            await self._inbox.purge()
+
+    async def drain(self, timeout: float, *, halt: Callable[[], None] | None = None) -> int:
+        """Wait up to `timeout` for the updates in hand; then `halt` the sending (calls
+        waiting for their turn give up, calls on the wire finish, for up to
+        HALT_SECONDS) and stop the rest. What was stopped stays in the inbox for the
+        next start. Returns how many were left."""
+        pending = set(self.tasks)
+        late: set[asyncio.Task[None]] = set()
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=timeout)
+        left = len(late)
+        if late and halt is not None:
+            halt()
+            _, late = await asyncio.wait(late, timeout=HALT_SECONDS)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.gather(*late, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self._inbox.release()
+        if left:
+            logger.warning(
+                "%s update(s) not handled in %.0f s: kept in the inbox for the next start",
+                left,
+                timeout,
+            )
+        return left
