@@ -262,6 +262,25 @@ async def running(
         await app.close()
 
 
+async def _jobs(app: Application, bot: Bot, settings: Settings) -> None:
+    """The background jobs, on one replica at a time (bot.db.leader); until cancelled."""
+    from bot.db.leader import JobLeadership, lead_jobs
+    from bot.jobs import CaseJobs, RetentionJob, WeeklyReportJob
+
+    sessions = session_factory(app.engine)
+
+    def start() -> list[asyncio.Task[None]]:
+        jobs = [asyncio.create_task(RetentionJob(bot, sessions, app.desk, settings).run())]
+        if app.desk is not None:
+            jobs.append(asyncio.create_task(CaseJobs(bot, sessions, app.desk, settings).run()))
+            if settings.weekly_report:
+                weekly = WeeklyReportJob(bot, sessions, app.desk, settings)
+                jobs.append(asyncio.create_task(weekly.run()))
+        return jobs
+
+    await lead_jobs(JobLeadership(app.engine), start)
+
+
 async def run_polling(
     settings: Settings, *, nlu: NLUClient | None = None, handle_signals: bool = False
 ) -> None:
@@ -276,17 +295,10 @@ async def run_polling(
         async with bot:
             await set_commands(bot, app.i18n)
             await bot.delete_webhook(drop_pending_updates=False)
-            from bot.jobs import CaseJobs, RetentionJob, WeeklyReportJob
-
             sessions = session_factory(app.engine)
-            jobs = [asyncio.create_task(RetentionJob(bot, sessions, app.desk, settings).run())]
             if app.desk is not None:
                 await set_staff_commands(bot, app.i18n, settings)
-                runner = CaseJobs(bot, sessions, app.desk, settings)
-                jobs.append(asyncio.create_task(runner.run()))
-                if settings.weekly_report:
-                    weekly = WeeklyReportJob(bot, sessions, app.desk, settings)
-                    jobs.append(asyncio.create_task(weekly.run()))
+            jobs = asyncio.create_task(_jobs(app, bot, settings))
             inbox = InboxService(sessions, process_owner())
             poller = DurablePolling(
                 app.dispatcher,
@@ -311,10 +323,9 @@ async def run_polling(
                 finally:
                     # What is not handled in time stays in the inbox for the next start.
                     await poller.drain(DRAIN_SECONDS, halt=limiter.halt)
-                    for job in jobs:
-                        job.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await job
+                    jobs.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await jobs
 
 
 async def run_webhook(
@@ -331,7 +342,6 @@ async def run_webhook(
 
     from aiohttp import web
 
-    from bot.jobs import CaseJobs, RetentionJob, WeeklyReportJob
     from bot.ops import build_ops_app
     from bot.telegram.webhook import webhook_handler
 
@@ -344,13 +354,9 @@ async def run_webhook(
         async with bot:
             await set_commands(bot, app.i18n)
             sessions = session_factory(app.engine)
-            jobs = [asyncio.create_task(RetentionJob(bot, sessions, app.desk, settings).run())]
             if app.desk is not None:
                 await set_staff_commands(bot, app.i18n, settings)
-                jobs.append(asyncio.create_task(CaseJobs(bot, sessions, app.desk, settings).run()))
-                if settings.weekly_report:
-                    weekly = WeeklyReportJob(bot, sessions, app.desk, settings)
-                    jobs.append(asyncio.create_task(weekly.run()))
+            jobs = asyncio.create_task(_jobs(app, bot, settings))
             inbox = InboxService(sessions, process_owner())
             poller = DurablePolling(app.dispatcher, bot, inbox, allowed_updates=ALLOWED_UPDATES)
             web_app = build_ops_app(settings, sessions)
@@ -385,7 +391,6 @@ async def run_webhook(
                 # what is in hand gets DRAIN_SECONDS, the rest stays in the inbox.
                 await runner.cleanup()
                 await poller.drain(DRAIN_SECONDS, halt=limiter.halt)
-                for job in jobs:
-                    job.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await job
+                jobs.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await jobs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any, cast
 
@@ -276,3 +277,58 @@ async def test_the_inbox_takes_each_update_once_and_forgets_old_ids(fresh_url: s
         assert [a.update_id for a in fresh] == [2]  # forgotten after a day; 3 is still known
     finally:
         await engine.dispose()
+
+
+async def test_one_replica_at_a_time_runs_the_jobs(postgres_url: str) -> None:
+    """Two processes' engines: one holds the jobs' lock; when its connection dies
+    (the process died), the other takes over at its next try."""
+    from bot.db.leader import JobLeadership, lead_jobs
+
+    first_engine, second_engine = create_engine(postgres_url), create_engine(postgres_url)
+    first, second = JobLeadership(first_engine), JobLeadership(second_engine)
+    try:
+        assert await first.try_lead()
+        assert not await second.try_lead()
+        assert await first.try_lead()  # still its own
+        # The leader's process dies: its connection closes, PostgreSQL frees the lock.
+        held = first._connection
+        assert held is not None
+        await held.invalidate()
+        await held.close()
+        first._connection = None
+        assert await second.try_lead()
+        assert await second.still_leading()
+
+        # lead_jobs starts the jobs once while leading, and stops them when cancelled.
+        started: list[asyncio.Task[None]] = []
+
+        def start() -> list[asyncio.Task[None]]:
+            started.append(asyncio.create_task(asyncio.sleep(3600)))
+            return started[-1:]
+
+        ticks = 0
+        three = asyncio.Event()
+
+        async def tick(_: float) -> None:
+            nonlocal ticks
+            ticks += 1
+            if ticks >= 3:
+                three.set()
+            await asyncio.sleep(0)
+
+        leading = asyncio.create_task(lead_jobs(second, start, sleep=tick))
+        await asyncio.wait_for(three.wait(), 10)
+        leading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await leading
+        assert len(started) == 1
+        assert started[0].cancelled()
+        # Released on the way out: another process may lead now.
+        third = JobLeadership(first_engine)
+        assert await third.try_lead()
+        await third.release()
+    finally:
+        await first.release()
+        await second.release()
+        await first_engine.dispose()
+        await second_engine.dispose()
