@@ -84,9 +84,10 @@ def run_fold(
 ) -> dict[str, Any]:
     from rasa.model_training import train_nlu
 
-    from nlu.train import no_training_cache
+    from nlu.train import fast_model_package, no_training_cache
 
     no_training_cache()
+    fast_model_package()
 
     with tempfile.TemporaryDirectory(prefix="kenes-heldout-") as tmp:
         data = Path(tmp) / "nlu.yml"
