@@ -262,6 +262,16 @@ async def running(
         await app.close()
 
 
+def stop_event(*, handle_signals: bool) -> asyncio.Event:
+    """The event a stop sets; with `handle_signals`, SIGINT and SIGTERM set it."""
+    stop = asyncio.Event()
+    if handle_signals:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
 async def _jobs(app: Application, bot: Bot, settings: Settings) -> None:
     """The background jobs, on one replica at a time (bot.db.leader); until cancelled."""
     from bot.db.leader import JobLeadership, lead_jobs
@@ -300,17 +310,8 @@ async def run_polling(
                 await set_staff_commands(bot, app.i18n, settings)
             jobs = asyncio.create_task(_jobs(app, bot, settings))
             inbox = InboxService(sessions, process_owner())
-            poller = DurablePolling(
-                app.dispatcher,
-                bot,
-                inbox,
-                allowed_updates=ALLOWED_UPDATES,
-            )
-            stop = asyncio.Event()
-            if handle_signals:
-                loop = asyncio.get_running_loop()
-                for signum in (signal.SIGINT, signal.SIGTERM):
-                    loop.add_signal_handler(signum, stop.set)
+            poller = DurablePolling(app.dispatcher, bot, inbox, allowed_updates=ALLOWED_UPDATES)
+            stop = stop_event(handle_signals=handle_signals)
             async with ops_server(settings, sessions) as ops_port:
                 app.ops_port = ops_port
                 polling = asyncio.create_task(poller.run(stop))
@@ -371,11 +372,7 @@ async def run_webhook(
                 allowed_updates=ALLOWED_UPDATES,
                 drop_pending_updates=False,
             )
-            stop = asyncio.Event()
-            if handle_signals:
-                loop = asyncio.get_running_loop()
-                for signum in (signal.SIGINT, signal.SIGTERM):
-                    loop.add_signal_handler(signum, stop.set)
+            stop = stop_event(handle_signals=handle_signals)
             # Updates this replica or a dead one left (after the lease), then new ones.
             for left in await inbox.take_unfinished(all_of_them=False):
                 poller.start(left)
