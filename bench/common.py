@@ -7,6 +7,9 @@ imported by path: each script puts its own folder and the project root on
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from aiohttp import web
 
 from bot.nlu import tooling
@@ -44,3 +47,15 @@ async def stub_nlu(intent: str) -> tuple[web.AppRunner, str]:
     port = tooling.free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     return runner, f"http://127.0.0.1:{port}"
+
+
+async def wait_until(check: Any, timeout: float, what: str) -> Any:
+    """Poll `check` until it returns something true, and return that."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        value = check()
+        if value:
+            return value
+        await asyncio.sleep(0.01)
+    raise TimeoutError(what)

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import percentile, stub_nlu  # noqa: E402
+from common import percentile, stub_nlu, wait_until  # noqa: E402
 
 from bot.db.engine import create_engine, session_factory, upgrade  # noqa: E402
 from bot.devtools.emulator_limits import RateLimits  # noqa: E402
@@ -49,17 +49,6 @@ WORDS = [
     "спасибо, что слушаете",
     "рахмет",
 ]
-
-
-async def wait_until(check: Any, timeout: float, what: str) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        value = check()
-        if value:
-            return value
-        await asyncio.sleep(0.01)
-    raise TimeoutError(what)
 
 
 class Relay:

@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from common import wait_until  # noqa: E402
 
 from bot.db.engine import create_engine, session_factory, upgrade  # noqa: E402
 from bot.devtools.emulator_limits import RateLimits  # noqa: E402
@@ -111,19 +113,9 @@ class BotProcess:
         return code
 
 
-async def _until(check: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise TimeoutError(what)
-
-
 async def _polling(emulator: TelegramEmulator, since: int) -> None:
     """Wait until a (new) bot process asks for updates."""
-    await _until(
+    await wait_until(
         lambda: any(r.method == "getUpdates" for r in emulator.requests[since:]),
         60.0,
         "the bot to start polling",
@@ -235,9 +227,9 @@ async def run(
 
 async def _open_and_take(emulator: TelegramEmulator) -> int:
     emulator.send_text(CITIZEN, "/start")
-    prompt = await _until(lambda: emulator.messages_to(CITIZEN), 30.0, "the language prompt")
+    prompt = await wait_until(lambda: emulator.messages_to(CITIZEN), 30.0, "the language prompt")
     emulator.press_button(CITIZEN, prompt[-1].message_id, _button(prompt[-1], "Русский"))
-    notice = await _until(
+    notice = await wait_until(
         lambda: next(
             (m for m in emulator.messages_to(CITIZEN) if "Понятно" in str(m.reply_markup)), None
         ),
@@ -247,10 +239,10 @@ async def _open_and_take(emulator: TelegramEmulator) -> int:
     emulator.press_button(CITIZEN, notice.message_id, _button(notice, "Понятно"))
     await asyncio.sleep(1.0)
     emulator.send_text(CITIZEN, "/human")
-    thread = await _until(
+    thread = await wait_until(
         lambda: next(iter(emulator.forum_topics(GROUP)), None), 30.0, "the case's topic"
     )
-    card = await _until(
+    card = await wait_until(
         lambda: next(
             (m for m in emulator.messages_to(GROUP, thread) if "Взять" in str(m.reply_markup)),
             None,
@@ -259,7 +251,7 @@ async def _open_and_take(emulator: TelegramEmulator) -> int:
         "the case card",
     )
     emulator.press_button(COUNSELOR, card.message_id, _button(card, "Взять"), chat_id=GROUP)
-    await _until(
+    await wait_until(
         lambda: any("Иван" in (m.text or "") for m in emulator.messages_to(CITIZEN)),
         30.0,
         "the citizen told who joined",

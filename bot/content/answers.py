@@ -43,12 +43,7 @@ class Answer:
 
     def offering_sentences(self) -> list[str]:
         """The sentences that offer a counselor in this chat."""
-        return [
-            sentence
-            for line in self.text.split("\n")
-            for sentence in _SENTENCE_END.split(line)
-            if OFFERS_A_SPECIALIST.search(sentence)
-        ]
+        return [s for line in self.text.split("\n") for s in _offers(line)[1]]
 
     def text_for(self, *, counselors: bool) -> str:
         """The text as sent: without counselors in a staff group, the sentences that
@@ -57,10 +52,19 @@ class Answer:
             return self.text
         lines = []
         for line in self.text.split("\n"):
-            kept = [s for s in _SENTENCE_END.split(line) if not OFFERS_A_SPECIALIST.search(s)]
+            kept, _ = _offers(line)
             if kept or not line.strip():
                 lines.append(" ".join(kept))
         return "\n".join(lines).strip()
+
+
+def _offers(line: str) -> tuple[list[str], list[str]]:
+    """A line's sentences: (those that offer no counselor, those that do)."""
+    kept: list[str] = []
+    offering: list[str] = []
+    for sentence in _SENTENCE_END.split(line):
+        (offering if OFFERS_A_SPECIALIST.search(sentence) else kept).append(sentence)
+    return kept, offering
 
 
 @dataclass(frozen=True, slots=True)

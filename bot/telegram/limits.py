@@ -10,6 +10,7 @@ replica, a stricter server) is retried after the `retry_after` it names.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ class TokenBucket:
         self._stamp = time.monotonic()
         self._lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
+    async def acquire(self, halted: asyncio.Event | None = None) -> None:
+        """Take one token, waiting for it; give up (as if cancelled) once `halted` is set."""
         async with self._lock:
             while True:
                 now = time.monotonic()
@@ -50,7 +52,19 @@ class TokenBucket:
                 if self._tokens >= 1:
                     self._tokens -= 1
                     return
-                await asyncio.sleep((1 - self._tokens) / self.rate)
+                await pause((1 - self._tokens) / self.rate, halted)
+
+
+async def pause(seconds: float, halted: asyncio.Event | None) -> None:
+    """Sleep `seconds`; raise CancelledError at once if `halted` is or becomes set."""
+    if halted is None:
+        await asyncio.sleep(seconds)
+        return
+    if halted.is_set():
+        raise asyncio.CancelledError
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(halted.wait(), seconds)
+        raise asyncio.CancelledError
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,22 +91,6 @@ class RateLimiter(BaseRequestMiddleware):
         stop cuts no request in half, and what gave up is sent after the restart."""
         self._halted.set()
 
-    async def _wait(self, waiting: Any) -> None:
-        """Await `waiting` (a bucket or a retry pause) unless the limiter is halted."""
-        if self._halted.is_set():
-            waiting.close()
-            raise asyncio.CancelledError
-        turn = asyncio.ensure_future(waiting)
-        halted = asyncio.ensure_future(self._halted.wait())
-        try:
-            await asyncio.wait({turn, halted}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            halted.cancel()
-        if not turn.done():
-            turn.cancel()
-            raise asyncio.CancelledError
-        turn.result()
-
     def _bucket(self, chat_id: int | str) -> TokenBucket:
         bucket = self._chats.get(chat_id)
         if bucket is None:
@@ -118,9 +116,13 @@ class RateLimiter(BaseRequestMiddleware):
         chat_id: Any = getattr(method, "chat_id", None)
         for attempt in range(self._limits.max_retries + 1):
             if counted:
+                if (
+                    self._halted.is_set()
+                ):  # stopping: a call not yet on its way waits for the restart
+                    raise asyncio.CancelledError
                 if isinstance(chat_id, int | str):
-                    await self._wait(self._bucket(chat_id).acquire())
-                await self._wait(self._global.acquire())
+                    await self._bucket(chat_id).acquire(self._halted)
+                await self._global.acquire(self._halted)
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
@@ -128,5 +130,5 @@ class RateLimiter(BaseRequestMiddleware):
                     raise
                 logger.warning("429 on %s, retrying after %s s", api_method, exc.retry_after)
                 metrics.RETRY_AFTER.labels(api_method).inc()
-                await self._wait(asyncio.sleep(exc.retry_after))
+                await pause(exc.retry_after, self._halted)
         raise AssertionError("unreachable")  # pragma: no cover
