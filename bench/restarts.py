@@ -2,14 +2,17 @@
 and count what arrived: once, twice or never.
 
 The bot runs as its own process (`python -m bot run`), polling the Bot API
-emulator run here, on a SQLite file. A citizen opens a case, a counselor takes
-it; then for each round both write a few messages, the bot is killed with
-SIGKILL at a random moment (or, in the last round, stopped with SIGINT 2 s
-after a burst of 20 citizen messages held back by the staff group's send
-limit) and started again. At the end every message is looked up on the other
-side. It prints numbers; it asserts nothing (tests/test_restarts.py does).
+emulator run here, on a SQLite file; or, with `--replicas 2`, as two webhook
+replicas on a PostgreSQL database and Redis of their own, the emulator
+delivering each update to a random replica (and some twice). A citizen opens a
+case, a counselor takes it; then for each round both write a few messages, the
+bot (one random replica) is killed with SIGKILL at a random moment (or, in the
+last round, stopped with SIGINT 2 s after a burst of 20 citizen messages held
+back by the staff group's send limit) and started again. At the end every
+message is looked up on the other side. It prints numbers; it asserts nothing
+(tests/test_restarts.py does).
 
-    .venv/bin/python bench/restarts.py [--rounds 30] [--seed 1]
+    .venv/bin/python bench/restarts.py [--rounds 30] [--seed 1] [--replicas 2]
 """
 
 from __future__ import annotations
@@ -17,11 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,9 +32,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
+from cluster import Cluster, case_desk_env, store  # noqa: E402
 from common import wait_until  # noqa: E402
 
-from bot.db.engine import create_engine, session_factory, upgrade  # noqa: E402
+from bot.db.engine import create_engine, session_factory  # noqa: E402
 from bot.devtools.emulator_limits import RateLimits  # noqa: E402
 from bot.devtools.telegram_emulator import TelegramEmulator  # noqa: E402
 from bot.services.staff import StaffService  # noqa: E402
@@ -81,47 +81,6 @@ class Tally:
         )
 
 
-class BotProcess:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self._env = env
-        self._log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self._log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run", "--no-nlu-server"],
-                cwd=ROOT,
-                env=self._env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
-
-    async def interrupt(self, timeout: float = 60.0) -> int:
-        """SIGINT, and wait for the exit without blocking the emulator's event loop
-        (a blocked emulator would answer the stopping bot's last calls too late)."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGINT)
-        code = await asyncio.to_thread(self.process.wait, timeout)
-        self.process = None
-        return code
-
-
-async def _polling(emulator: TelegramEmulator, since: int) -> None:
-    """Wait until a (new) bot process asks for updates."""
-    await wait_until(
-        lambda: any(r.method == "getUpdates" for r in emulator.requests[since:]),
-        60.0,
-        "the bot to start polling",
-    )
-
-
 def _button(message: Any, part: str) -> str:
     for row in (message.reply_markup or {}).get("inline_keyboard", []):
         for button in row:
@@ -131,98 +90,97 @@ def _button(message: Any, part: str) -> str:
 
 
 async def run(
-    rounds: int = 30, seed: int = 1, *, scale: float = 4.0, keep_log: Path | None = None
+    rounds: int = 30,
+    seed: int = 1,
+    *,
+    scale: float = 4.0,
+    replicas: int = 1,
+    keep_log: Path | None = None,
 ) -> Tally:
-    """`rounds` SIGKILLs and one graceful stop; `scale` speeds the bot's send limits."""
+    """`rounds` SIGKILLs and one graceful stop; `scale` speeds the bot's send limits;
+    `replicas` > 1: webhook replicas on PostgreSQL and Redis."""
     rng = random.Random(seed)
     tally = Tally()
+    webhook = replicas > 1
     with tempfile.TemporaryDirectory(prefix="kenes-restarts-") as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/kenes.sqlite3"
-        await asyncio.to_thread(upgrade, url)
-        engine = create_engine(url)
-        async with session_factory(engine)() as session:
-            await StaffService(session).add(COUNSELOR, "counselor", "Иван")
-        await engine.dispose()
-        emulator = TelegramEmulator(rate_limits=RateLimits.unlimited())
-        async with emulator:
-            emulator.add_bot(TOKEN, bot_id=BOT_ID, username="kenes_bench_bot", first_name="Kenes")
-            emulator.add_user(CITIZEN, "Pyotr")
-            emulator.add_user(COUNSELOR, "Ivan")
-            emulator.add_group(GROUP, "counselors", members=[COUNSELOR])
-            env = {
-                **os.environ,
-                "BOT_TOKEN": TOKEN,
-                "TELEGRAM_API_BASE": emulator.base_url,
-                "STAFF_CHAT_ID": str(GROUP),
-                "DATABASE_URL": url,
-                "NLU_URL": "http://127.0.0.1:9",
-                "NLU_TIMEOUT": "0.2",
-                "SEMANTIC_SAFETY": "false",
-                "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
-                "RATE_LIMIT_SCALE": str(scale),
-                "OFFICE_DAYS": "mon,tue,wed,thu,fri,sat,sun",
-                "OFFICE_HOURS_START": "00:00",
-                "OFFICE_HOURS_END": "00:00",
-                "CASE_INACTIVITY_MINUTES": "600",
-                "WEEKLY_REPORT": "false",
-            }
-            bot = BotProcess(env, Path(tmp) / "bot.log")
-            since = len(emulator.requests)
-            bot.start()
-            try:
-                await _polling(emulator, since)
-                thread = await _open_and_take(emulator)
-                citizen_sent: list[int] = []
-                counselor_sent: list[int] = []
-                for round_ in range(rounds):
-                    for i in range(rng.randint(2, 6)):
-                        who = rng.random()
-                        if who < 0.5:
-                            m = emulator.send_text(CITIZEN, f"гражданин {round_}.{i}")
-                            citizen_sent.append(m["message_id"])
-                        else:
-                            m = emulator.send_text(
-                                COUNSELOR,
-                                f"консультант {round_}.{i}",
-                                chat_id=GROUP,
-                                message_thread_id=thread,
-                            )
-                            counselor_sent.append(m["message_id"])
-                        await asyncio.sleep(rng.uniform(0.0, 0.3))
-                    await asyncio.sleep(rng.uniform(0.0, 1.5))
-                    bot.kill()
-                    tally.kills += 1
-                    since = len(emulator.requests)
-                    bot.start()
-                    await _polling(emulator, since)
-                # A burst held back by the staff group's limit, then SIGINT 2 s later.
-                burst = [emulator.send_text(CITIZEN, f"поток {i}")["message_id"] for i in range(20)]
-                citizen_sent += burst
-                print(f"burst before the graceful stop: messages {burst[0]}..{burst[-1]}")
-                await asyncio.sleep(2.0)
-                tally.graceful_exit_codes.append(await bot.interrupt())
-                tally.graceful_stops += 1
-                since = len(emulator.requests)
-                bot.start()
-                await _polling(emulator, since)
-                await _settle(emulator, thread, citizen_sent, counselor_sent)
-            finally:
-                bot.kill()
-                if keep_log is not None:
-                    await asyncio.to_thread(shutil.copyfile, Path(tmp) / "bot.log", keep_log)
-            topic = emulator.messages_to(GROUP, thread, edits=False)
-            to_citizen = emulator.messages_to(CITIZEN, edits=False)
-            for mid in citizen_sent:
-                copies = [m for m in topic if m.source_message_id == mid]
-                tally.citizen_to_topic[mid] = len(copies)
-                if len(copies) != 1:
-                    tally.odd.append(f"citizen message {mid} x{len(copies)}")
-            for mid in counselor_sent:
-                copies = [m for m in to_citizen if m.source_message_id == mid]
-                tally.counselor_to_citizen[mid] = len(copies)
-                if len(copies) != 1:
-                    tally.odd.append(f"counselor message {mid} x{len(copies)}")
+        async with store(Path(tmp), shared=webhook) as where:
+            engine = create_engine(where.database_url)
+            async with session_factory(engine)() as session:
+                await StaffService(session).add(COUNSELOR, "counselor", "Иван")
+            await engine.dispose()
+            emulator = TelegramEmulator(rate_limits=RateLimits.unlimited())
+            async with emulator:
+                emulator.add_bot(TOKEN, bot_id=BOT_ID, username="kenes_bench_bot", first_name="K")
+                emulator.add_user(CITIZEN, "Pyotr")
+                emulator.add_user(COUNSELOR, "Ivan")
+                emulator.add_group(GROUP, "counselors", members=[COUNSELOR])
+                if webhook:
+                    emulator.webhook_random = random.Random(seed)
+                env = case_desk_env(
+                    emulator,
+                    where,
+                    token=TOKEN,
+                    group=GROUP,
+                    RATE_LIMIT_SCALE=str(scale),
+                    CASE_INACTIVITY_MINUTES="600",
+                )
+                cluster = Cluster(emulator, env, Path(tmp), count=replicas, webhook=webhook)
+                try:
+                    await cluster.start_all()
+                    await _rounds(emulator, cluster, tally, rng, rounds)
+                finally:
+                    cluster.kill_all()
+                    if keep_log is not None:
+                        await asyncio.to_thread(keep_log.write_text, cluster.logs())
     return tally
+
+
+async def _rounds(
+    emulator: TelegramEmulator, cluster: Cluster, tally: Tally, rng: random.Random, rounds: int
+) -> None:
+    thread = await _open_and_take(emulator)
+    citizen_sent: list[int] = []
+    counselor_sent: list[int] = []
+    for round_ in range(rounds):
+        for i in range(rng.randint(2, 6)):
+            if rng.random() < 0.5:
+                m = emulator.send_text(CITIZEN, f"гражданин {round_}.{i}")
+                citizen_sent.append(m["message_id"])
+            else:
+                m = emulator.send_text(
+                    COUNSELOR, f"консультант {round_}.{i}", chat_id=GROUP, message_thread_id=thread
+                )
+                counselor_sent.append(m["message_id"])
+            if cluster.webhook and rng.random() < 0.2:
+                emulator.deliver_raw(emulator.updates_offered[-1])  # delivered twice
+            await asyncio.sleep(rng.uniform(0.0, 0.3))
+        await asyncio.sleep(rng.uniform(0.0, 1.5))
+        victim = rng.randrange(cluster.count)
+        cluster.kill(victim)
+        tally.kills += 1
+        await cluster.start(victim)
+    # A burst held back by the staff group's limit, then SIGINT 2 s later.
+    burst = [emulator.send_text(CITIZEN, f"поток {i}")["message_id"] for i in range(20)]
+    citizen_sent += burst
+    print(f"burst before the graceful stop: messages {burst[0]}..{burst[-1]}")
+    await asyncio.sleep(2.0)
+    victim = rng.randrange(cluster.count)
+    tally.graceful_exit_codes.append(await cluster.interrupt(victim))
+    tally.graceful_stops += 1
+    await cluster.start(victim)
+    await _settle(emulator, thread, citizen_sent, counselor_sent)
+    topic = emulator.messages_to(GROUP, thread, edits=False)
+    to_citizen = emulator.messages_to(CITIZEN, edits=False)
+    for mid in citizen_sent:
+        copies = [m for m in topic if m.source_message_id == mid]
+        tally.citizen_to_topic[mid] = len(copies)
+        if len(copies) != 1:
+            tally.odd.append(f"citizen message {mid} x{len(copies)}")
+    for mid in counselor_sent:
+        copies = [m for m in to_citizen if m.source_message_id == mid]
+        tally.counselor_to_citizen[mid] = len(copies)
+        if len(copies) != 1:
+            tally.odd.append(f"counselor message {mid} x{len(copies)}")
 
 
 async def _open_and_take(emulator: TelegramEmulator) -> int:
@@ -281,10 +239,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scale", type=float, default=4.0, help="send limits sped up by")
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="webhook replicas on PostgreSQL and Redis (2+)"
+    )
     parser.add_argument("--keep-log", type=Path, help="copy the bot's log here")
     args = parser.parse_args()
     started = time.monotonic()
-    tally = asyncio.run(run(args.rounds, args.seed, scale=args.scale, keep_log=args.keep_log))
+    tally = asyncio.run(
+        run(
+            args.rounds,
+            args.seed,
+            scale=args.scale,
+            replicas=args.replicas,
+            keep_log=args.keep_log,
+        )
+    )
     print(tally.report())
     print(f"{time.monotonic() - started:.0f} s in all")
 

@@ -9,6 +9,8 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -21,7 +23,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeChat, ErrorEvent
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.content.library import ContentLibrary
@@ -37,14 +39,19 @@ from bot.middlewares import (
 )
 from bot.nlu.client import NLUClient, RasaNLUClient
 from bot.ops import ops_server
+from bot.services.flood import FloodCounter, FloodGate, RedisFloodCounter
 from bot.services.inbox import InboxService
 from bot.services.language import LanguageDetector
-from bot.services.memory import ConversationMemory
+from bot.services.memory import ChatMemory, ConversationMemory, RedisConversationMemory
 from bot.services.routing import MessageRouter, SafetyNet
 from bot.services.semantic import HeadFiles
 from bot.services.staff import CannedReplies
-from bot.telegram.limits import Limits, RateLimiter
+from bot.telegram.limits import Limits, LocalBuckets, RateLimiter, SharedBuckets, SharedLimits
+from bot.telegram.ordering import ChatLocks
 from bot.telegram.polling import DurablePolling, process_owner
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
 
@@ -125,12 +132,28 @@ def scaled_limits(settings: Settings) -> Limits | None:
     )
 
 
-def create_storage(settings: Settings) -> BaseStorage:
-    if settings.redis_url:
-        from aiogram.fsm.storage.redis import RedisStorage
+def create_redis(settings: Settings) -> Redis | None:
+    """One Redis client for everything shared between replicas; None without REDIS_URL."""
+    if not settings.redis_url:
+        return None
+    from redis.asyncio import Redis
 
-        return RedisStorage.from_url(settings.redis_url)
+    return Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+
+
+def create_storage(settings: Settings, redis: Redis | None = None) -> BaseStorage:
+    if redis is not None:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
+
+        from bot.telegram.storage import SharedFSMStorage
+
+        keys = DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm")
+        return SharedFSMStorage(redis, key_builder=keys)
     return MemoryStorage()
+
+
+def shared_limits(settings: Settings) -> SharedLimits:
+    return SharedLimits(scale=settings.rate_limit_scale)
 
 
 @dataclass
@@ -145,10 +168,26 @@ class Application:
     desk: CaseDesk | None = None
     # Where /healthz, /readyz and /metrics listen while polling (None: off).
     ops_port: int | None = None
+    # The state shared with other replicas (None: this process keeps it).
+    redis: Redis | None = None
+
+    def rate_limiter(self, settings: Settings) -> RateLimiter:
+        if self.redis is None:
+            return RateLimiter(scaled_limits(settings))
+        buckets = SharedBuckets(
+            self.redis,
+            shared_limits(settings),
+            prefix=settings.redis_prefix,
+            fallback=LocalBuckets(scaled_limits(settings) or Limits()),
+        )
+        return RateLimiter(scaled_limits(settings), buckets=buckets)
+
+    def chat_locks(self, settings: Settings) -> ChatLocks | None:
+        return None if self.redis is None else ChatLocks(self.redis, prefix=settings.redis_prefix)
 
     async def close(self) -> None:
         await self.nlu.close()
-        await self.dispatcher.storage.close()
+        await self.dispatcher.storage.close()  # closes the Redis client with it
         await self.engine.dispose()
 
 
@@ -170,19 +209,29 @@ def build_application(settings: Settings, *, nlu: NLUClient | None = None) -> Ap
         if settings.staff_chat_id is not None
         else None
     )
+    redis = create_redis(settings)
+    memory: ChatMemory = (
+        ConversationMemory()
+        if redis is None
+        else RedisConversationMemory(redis, prefix=settings.redis_prefix)
+    )
+    flood: FloodGate = (
+        FloodCounter() if redis is None else RedisFloodCounter(redis, prefix=settings.redis_prefix)
+    )
     dispatcher = Dispatcher(
-        storage=create_storage(settings),
+        storage=create_storage(settings, redis),
         settings=settings,
         content=content,
         routing=routing,
-        memory=ConversationMemory(),
+        memory=memory,
         detector=LanguageDetector.from_nlu_data(settings.nlu_data_dir),
         desk=desk,
         canned=CannedReplies.load(settings.content_dir / "canned.yml"),
     )
-    # Floods are judged on arrival, before ChatOrder queues a chat's messages;
-    # neither awaits before passing the update on, so the order holds.
-    dispatcher.update.outer_middleware(FloodMiddleware())
+    # Floods are judged on arrival, before ChatOrder queues a chat's messages; in
+    # this process neither awaits before passing the update on, so the order holds
+    # (with Redis the poller's conversation lock keeps it: bot.telegram.ordering).
+    dispatcher.update.outer_middleware(FloodMiddleware(flood))
     # It keeps each chat's updates in order, before anything awaits.
     dispatcher.update.outer_middleware(ChatOrder())
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory(engine)))
@@ -196,6 +245,7 @@ def build_application(settings: Settings, *, nlu: NLUClient | None = None) -> Ap
         nlu=nlu_client,
         i18n=i18n,
         desk=desk,
+        redis=redis,
     )
 
 
@@ -291,6 +341,48 @@ async def _jobs(app: Application, bot: Bot, settings: Settings) -> None:
     await lead_jobs(JobLeadership(app.engine), start)
 
 
+@dataclass
+class Serving:
+    """What both ways of receiving updates run on: the bot, its limiter, the inbox,
+    the poller and the background jobs."""
+
+    app: Application
+    bot: Bot
+    limiter: RateLimiter
+    sessions: async_sessionmaker[AsyncSession]
+    inbox: InboxService
+    poller: DurablePolling
+
+    async def stop(self, jobs: asyncio.Task[None]) -> None:
+        """What is in hand gets DRAIN_SECONDS; the rest stays in the inbox."""
+        await self.poller.drain(DRAIN_SECONDS, halt=self.limiter.halt)
+        jobs.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await jobs
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings, nlu: NLUClient | None) -> AsyncIterator[Serving]:
+    async with running(settings, nlu=nlu) as app:
+        limiter = app.rate_limiter(settings)
+        bot = create_bot(settings, limiter=limiter)
+        async with bot:
+            await set_commands(bot, app.i18n)
+            if app.desk is not None:
+                await set_staff_commands(bot, app.i18n, settings)
+            sessions = session_factory(app.engine)
+            lease = timedelta(seconds=settings.inbox_lease_seconds)
+            inbox = InboxService(sessions, process_owner(), lease=lease)
+            poller = DurablePolling(
+                app.dispatcher,
+                bot,
+                inbox,
+                allowed_updates=ALLOWED_UPDATES,
+                order=app.chat_locks(settings),
+            )
+            yield Serving(app, bot, limiter, sessions, inbox, poller)
+
+
 async def run_polling(
     settings: Settings, *, nlu: NLUClient | None = None, handle_signals: bool = False
 ) -> None:
@@ -299,34 +391,21 @@ async def run_polling(
     Pending updates are never dropped: what arrived while the bot was down is
     handled when it comes back.
     """
-    async with running(settings, nlu=nlu) as app:
-        limiter = RateLimiter(scaled_limits(settings))
-        bot = create_bot(settings, limiter=limiter)
-        async with bot:
-            await set_commands(bot, app.i18n)
-            await bot.delete_webhook(drop_pending_updates=False)
-            sessions = session_factory(app.engine)
-            if app.desk is not None:
-                await set_staff_commands(bot, app.i18n, settings)
-            jobs = asyncio.create_task(_jobs(app, bot, settings))
-            inbox = InboxService(sessions, process_owner())
-            poller = DurablePolling(app.dispatcher, bot, inbox, allowed_updates=ALLOWED_UPDATES)
-            stop = stop_event(handle_signals=handle_signals)
-            async with ops_server(settings, sessions) as ops_port:
-                app.ops_port = ops_port
-                polling = asyncio.create_task(poller.run(stop))
-                try:
-                    await asyncio.shield(polling)
-                except asyncio.CancelledError:
-                    stop.set()
-                    await polling
-                    raise
-                finally:
-                    # What is not handled in time stays in the inbox for the next start.
-                    await poller.drain(DRAIN_SECONDS, halt=limiter.halt)
-                    jobs.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await jobs
+    async with serving(settings, nlu) as on:
+        await on.bot.delete_webhook(drop_pending_updates=False)
+        jobs = asyncio.create_task(_jobs(on.app, on.bot, settings))
+        stop = stop_event(handle_signals=handle_signals)
+        async with ops_server(settings, on.sessions, on.app.redis) as ops_port:
+            on.app.ops_port = ops_port
+            polling = asyncio.create_task(on.poller.run(stop))
+            try:
+                await asyncio.shield(polling)
+            except asyncio.CancelledError:
+                stop.set()
+                await polling
+                raise
+            finally:
+                await on.stop(jobs)
 
 
 async def run_webhook(
@@ -349,45 +428,32 @@ async def run_webhook(
     if not settings.webhook_url or settings.webhook_secret is None:
         raise ValueError("WEBHOOK_URL and WEBHOOK_SECRET are not set")
     secret = settings.webhook_secret.get_secret_value()
-    async with running(settings, nlu=nlu) as app:
-        limiter = RateLimiter(scaled_limits(settings))
-        bot = create_bot(settings, limiter=limiter)
-        async with bot:
-            await set_commands(bot, app.i18n)
-            sessions = session_factory(app.engine)
-            if app.desk is not None:
-                await set_staff_commands(bot, app.i18n, settings)
-            jobs = asyncio.create_task(_jobs(app, bot, settings))
-            inbox = InboxService(sessions, process_owner())
-            poller = DurablePolling(app.dispatcher, bot, inbox, allowed_updates=ALLOWED_UPDATES)
-            web_app = build_ops_app(settings, sessions)
-            path = urlparse(settings.webhook_url).path or "/"
-            web_app.router.add_post(path, webhook_handler(poller, inbox, secret))
-            runner = web.AppRunner(web_app, access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
-            await bot.set_webhook(
-                settings.webhook_url,
-                secret_token=secret,
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,
-            )
-            stop = stop_event(handle_signals=handle_signals)
-            # Updates this replica or a dead one left (after the lease), then new ones.
-            for left in await inbox.take_unfinished(all_of_them=False):
-                poller.start(left)
-            sweeping = asyncio.create_task(poller.sweep(stop))
-            try:
-                await asyncio.shield(sweeping)
-            except asyncio.CancelledError:
-                stop.set()
-                await sweeping
-                raise
-            finally:
-                # No new requests (Telegram retries them, maybe on another replica);
-                # what is in hand gets DRAIN_SECONDS, the rest stays in the inbox.
-                await runner.cleanup()
-                await poller.drain(DRAIN_SECONDS, halt=limiter.halt)
-                jobs.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await jobs
+    async with serving(settings, nlu) as on:
+        jobs = asyncio.create_task(_jobs(on.app, on.bot, settings))
+        web_app = build_ops_app(settings, on.sessions, on.app.redis)
+        path = urlparse(settings.webhook_url).path or "/"
+        web_app.router.add_post(path, webhook_handler(on.poller, on.inbox, secret))
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+        await on.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
+        stop = stop_event(handle_signals=handle_signals)
+        # Updates this replica or a dead one left (after the lease), then new ones.
+        for left in await on.inbox.take_unfinished(all_of_them=False):
+            on.poller.start(left)
+        sweeping = asyncio.create_task(on.poller.sweep(stop, every=settings.inbox_sweep_seconds))
+        try:
+            await asyncio.shield(sweeping)
+        except asyncio.CancelledError:
+            stop.set()
+            await sweeping
+            raise
+        finally:
+            # No new requests (Telegram retries them, maybe on another replica).
+            await runner.cleanup()
+            await on.stop(jobs)

@@ -23,7 +23,11 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     telegram_api_base: str | None = None
     database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'kenes.sqlite3'}"
+    # Shared state for several replicas (FSM, conversation memory, flood control,
+    # per-chat order, send limits); unset: all of it in this process.
     redis_url: str | None = None
+    # The prefix of every Redis key of this bot (several bots may share one Redis).
+    redis_prefix: str = Field(default="kenes", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
     nlu_url: str = "http://127.0.0.1:5005"
     nlu_timeout: float = Field(default=3.0, gt=0)
     nlu_retries: int = Field(default=1, ge=0, le=5)
@@ -84,6 +88,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=0, le=65535)
+    # A replica that holds an update this long without finishing it is taken to be
+    # dead: another takes it over (looked for every INBOX_SWEEP_SECONDS).
+    inbox_lease_seconds: float = Field(default=60.0, gt=0)
+    inbox_sweep_seconds: float = Field(default=30.0, gt=0)
     # GET /healthz, /readyz and /metrics (bot/ops.py); off while OPS_PORT is unset.
     # 0 takes a free port (tests). Keep the host private: the metrics are for operators.
     ops_host: str = "127.0.0.1"

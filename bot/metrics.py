@@ -13,7 +13,8 @@ UPDATES = Counter(
 )
 UPDATE_SECONDS = Histogram(
     "kenes_update_seconds",
-    "From the update's arrival to the end of its handling (its replies sent), by kind",
+    "From the update's arrival (accepted into the inbox) to the end of its handling "
+    "(its replies sent), by kind",
     ["kind"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
 )
@@ -39,6 +40,12 @@ JOB_RUNS = Counter(
 )
 CASES_WAITING = Gauge(
     "kenes_cases_waiting", "Cases waiting for a counselor, by priority", ["priority"]
+)
+FIRST_REPLY_SECONDS = Histogram(
+    "kenes_first_reply_seconds",
+    "From a case's opening to its counselor's first reply, by priority",
+    ["priority"],
+    buckets=(30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600),
 )
 INBOX_UNFINISHED = Gauge("kenes_inbox_unfinished", "Accepted updates not handled yet")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,6 +11,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.citizens import CitizenService
+from bot.services.flood import Flood, FloodCounter, FloodGate
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -60,32 +60,21 @@ class CitizenLocaleMiddleware(I18nMiddleware):
 class FloodMiddleware(BaseMiddleware):
     """Marks messages that arrive faster than a person types (`flooding=True`).
 
-    An update-level middleware, so it sees messages as they arrive, before the
-    per-chat queue.
+    An update-level middleware, so it sees messages as they arrive. The count is
+    kept by a FloodGate: in this process, or in Redis for several replicas.
 
     Nothing is dropped here: the free-text handler still runs the safety check
     on every message, and only skips the NLU and the answer for flooded ones.
     """
 
-    def __init__(self, burst: int = 6, per_seconds: float = 10.0) -> None:
-        self._burst = burst
-        self._window = per_seconds
-        self._seen: dict[int, list[float]] = {}
+    def __init__(self, gate: FloodGate | None = None) -> None:
+        self._gate: FloodGate = gate or FloodCounter()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        flooding = False
-        notify = False
-        is_message = isinstance(event, Update) and event.message is not None
-        if user is not None and is_message:
-            now = time.monotonic()
-            stamps = [t for t in self._seen.get(user.id, ()) if now - t < self._window]
-            stamps.append(now)
-            if len(self._seen) > 100_000:
-                self._seen.clear()
-            self._seen[user.id] = stamps
-            flooding = len(stamps) > self._burst
-            notify = len(stamps) == self._burst + 1
-        data["flooding"] = flooding
-        data["flood_notice"] = notify
+        flood = Flood(False, False)
+        if user is not None and isinstance(event, Update) and event.message is not None:
+            flood = await self._gate.note(user.id)
+        data["flooding"] = flood.flooding
+        data["flood_notice"] = flood.notify
         return await handler(event, data)

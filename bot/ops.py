@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -24,6 +24,9 @@ from bot import metrics
 from bot.config import Settings
 from bot.db.repositories.ops import OpsRepository
 from bot.services.cases import CaseStatus, Priority
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +42,16 @@ async def _check(probe: Coroutine[Any, Any, None]) -> str:
 
 
 def build_ops_app(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], shared: Redis | None = None
 ) -> web.Application:
     async def database() -> None:
         async with sessions() as session:
             await OpsRepository(session).ping()
 
     async def redis() -> None:
+        if shared is not None:
+            await shared.ping()
+            return
         from redis.asyncio import Redis
 
         client = Redis.from_url(str(settings.redis_url))
@@ -100,13 +106,13 @@ def build_ops_app(
 
 @contextlib.asynccontextmanager
 async def ops_server(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], shared: Redis | None = None
 ) -> AsyncIterator[int | None]:
     """Serve the endpoints while the bot runs; yields the port (None when off)."""
     if settings.ops_port is None:
         yield None
         return
-    runner = web.AppRunner(build_ops_app(settings, sessions), access_log=None)
+    runner = web.AppRunner(build_ops_app(settings, sessions, shared), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.ops_host, settings.ops_port)
     await site.start()

@@ -279,6 +279,36 @@ async def test_the_inbox_takes_each_update_once_and_forgets_old_ids(fresh_url: s
         await engine.dispose()
 
 
+async def test_the_inbox_lease_and_a_conversations_backlog(fresh_url: str) -> None:
+    """After the lease another replica takes an update over, but never one its own
+    process is still handling; a conversation's backlog comes oldest first."""
+    from datetime import timedelta
+
+    from bot.services.inbox import InboxService
+
+    await asyncio.to_thread(upgrade, fresh_url)
+    engine = create_engine(fresh_url)
+    sessions = session_factory(engine)
+
+    def message(uid: int, chat: int) -> dict[str, Any]:
+        return {"update_id": uid, "message": {"chat": {"id": chat, "type": "private"}}}
+
+    try:
+        one = InboxService(sessions, "one", lease=timedelta(0))
+        two = InboxService(sessions, "two", lease=timedelta(0))
+        await one.accept([message(10, 5), message(11, 6), message(12, 5)])
+        assert await one.take_unfinished(all_of_them=False, in_hand={10, 11, 12}) == []
+        taken = await two.take_unfinished(all_of_them=False, in_hand={11})
+        assert [a.update_id for a in taken] == [10, 12]  # "one" died: its lease ran out
+        backlog = await one.take_chat_backlog("p:5", up_to=12)
+        assert [a.update_id for a in backlog] == [10, 12]
+        await one.finish(10, "handled")
+        assert [a.update_id for a in await two.take_chat_backlog("p:5", up_to=11)] == []
+        assert [a.update_id for a in await two.take_chat_backlog("p:5", up_to=12)] == [12]
+    finally:
+        await engine.dispose()
+
+
 async def test_one_replica_at_a_time_runs_the_jobs(postgres_url: str) -> None:
     """Two processes' engines: one holds the jobs' lock; when its connection dies
     (the process died), the other takes over at its next try."""

@@ -12,6 +12,11 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import port_open, require
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "restarts.py"
 
@@ -29,6 +34,22 @@ def _bench() -> object:
 async def test_kills_and_a_stop_under_load_lose_nothing() -> None:
     bench = _bench()
     tally = await bench.run(rounds=3, seed=7, scale=8.0)  # type: ignore[attr-defined]
+    _check(tally)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_two_webhook_replicas_killed_and_stopped_lose_nothing() -> None:
+    """Two replicas on PostgreSQL and Redis, each update to a random one (a fifth of
+    them twice); one replica killed each round, one stopped under load."""
+    require("PostgreSQL", port_open("127.0.0.1", 5432), "expected on 127.0.0.1:5432, db test")
+    require("Redis", port_open("127.0.0.1", 6379), "expected on 127.0.0.1:6379")
+    bench = _bench()
+    tally = await bench.run(rounds=3, seed=3, scale=8.0, replicas=2)  # type: ignore[attr-defined]
+    _check(tally)
+
+
+def _check(tally: Any) -> None:
     report = tally.report()
     assert tally.kills == 3, report
     assert tally.graceful_exit_codes == [0], report

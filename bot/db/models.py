@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -193,3 +203,8 @@ class InboxUpdate(Base):
     )
     # "handled", "undecodable" or "failed" (the handler raised; logged, not retried).
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The conversation it belongs to (bot.telegram.ordering.chat_key), while unhandled:
+    # replicas handle one conversation's updates one at a time, in update_id order.
+    chat_key: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    __table_args__ = (Index("ix_inbox_updates_chat_key", "chat_key", "update_id"),)

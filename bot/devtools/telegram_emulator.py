@@ -234,6 +234,10 @@ class TelegramEmulator:
         # Webhook targets in turn (several replicas behind one URL): each delivery
         # goes to the next; empty: the URL given to setWebhook.
         self.webhook_targets: list[str] = []
+        # Set: each delivery goes to a target drawn from it instead of the next in turn.
+        self.webhook_random: random.Random | None = None
+        # (emulated time, chat id) of every send that counts against the flood limits.
+        self.counted_sends: list[tuple[float, int]] = []
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -269,7 +273,11 @@ class TelegramEmulator:
                         continue
                     update = bot.updates[0]
                     targets = self.webhook_targets or [str(hook["url"])]
-                    url = targets[turn % len(targets)]
+                    url = (
+                        self.webhook_random.choice(targets)
+                        if self.webhook_random is not None
+                        else targets[turn % len(targets)]
+                    )
                     turn += 1
                     headers = {}
                     if hook.get("secret_token"):
@@ -753,6 +761,21 @@ class TelegramEmulator:
         bot.next_update_id += 1
         bot.notify()
 
+    def busiest(self, seconds: float, *, chat_id: int | None = None) -> int:
+        """The most sends (to `chat_id`, or to any chat) within any `seconds` of
+        emulated time: what Telegram's limits are about."""
+        stamps = sorted(t for t, chat in self.counted_sends if chat_id in (None, chat))
+        most, first = 0, 0
+        for last, stamp in enumerate(stamps):
+            while stamp - stamps[first] >= seconds:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
+    def rejected(self) -> int:
+        """How many calls were refused with 429 Too Many Requests."""
+        return sum(1 for call in self.errors if call.status == 429)
+
     def deliver_raw(self, update: JsonDict) -> int:
         """Offer `update` as it is: again (a redelivery keeps its update_id), or in a
         shape a client may not decode. Without an update_id it gets the next one."""
@@ -903,6 +926,7 @@ class TelegramEmulator:
                 result = await result
             if target is not None:
                 bot.flood.consume(*target)
+                self.counted_sends.append((self.clock.now(), target[0]))
         except ApiError as error:
             payload: JsonDict = {
                 "ok": False,

@@ -30,7 +30,7 @@ from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService, Opened, Priority
 from bot.services.citizens import CitizenService
-from bot.services.memory import ConversationMemory
+from bot.services.memory import ChatMemory
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter
 from bot.ui import texts
@@ -63,7 +63,7 @@ async def to_counselor(
     bot: Bot,
     session: AsyncSession,
     routing: MessageRouter,
-    memory: ConversationMemory,
+    memory: ChatMemory,
     content: ContentLibrary,
 ) -> None:
     # The copy goes first: the counselor should not wait for the safety check.
@@ -73,8 +73,8 @@ async def to_counselor(
     if not text or text.startswith("/"):
         return
     chat_id = message.chat.id
-    recent = memory.recent(chat_id)
-    memory.remember(chat_id, text)
+    recent = await memory.recent(chat_id)
+    await memory.remember(chat_id, text)
     decision = await routing.route(text, recent)
     if decision.route is Route.CRISIS:
         await message.answer(texts.emergency_block(content, case.lang, decision.intent))
@@ -122,7 +122,7 @@ class Handoff:
     desk: CaseDesk
     bot: Bot
     session: AsyncSession
-    memory: ConversationMemory
+    memory: ChatMemory
 
     async def open_case(
         self, chat_id: int, *, lang: str, route: Route, intent: str | None
@@ -135,7 +135,7 @@ class Handoff:
             lang=citizen.language or lang,
             route=route,
             intent=intent,
-            recent=self.memory.recent(chat_id),
+            recent=await self.memory.recent(chat_id),
         )
 
 

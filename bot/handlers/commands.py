@@ -16,7 +16,7 @@ from bot.db.models import Citizen
 from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
 from bot.services.citizens import CitizenService
-from bot.services.memory import ConversationMemory
+from bot.services.memory import ChatMemory
 from bot.ui import texts
 from bot.ui.callbacks import ForgetConfirm, RegionChoice
 
@@ -107,7 +107,7 @@ async def forget_confirmed(
     query: CallbackQuery,
     callback_data: ForgetConfirm,
     session: AsyncSession,
-    memory: ConversationMemory,
+    memory: ChatMemory,
     bot: Bot,
     desk: CaseDesk | None = None,
 ) -> None:
@@ -117,7 +117,7 @@ async def forget_confirmed(
     if not callback_data.confirmed:
         await query.message.answer(_("Nothing was deleted."))
         return
-    memory.forget(query.message.chat.id)
+    await memory.forget(query.message.chat.id)
     citizen = await CitizenService(session).get(query.from_user.id)
     if desk is not None and citizen is not None and await desk.withdraw(bot, session, citizen):
         await query.message.answer(texts.case_withdrawn_for_citizen())

@@ -20,7 +20,7 @@ from bot.nlp.normalize import tokens
 from bot.services.citizens import CitizenService
 from bot.services.conversation import ConversationService
 from bot.services.language import LanguageDetector
-from bot.services.memory import ConversationMemory
+from bot.services.memory import ChatMemory
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter
 from bot.ui import texts
@@ -46,7 +46,7 @@ async def free_text(
     citizen: Citizen | None,
     content: ContentLibrary,
     routing: MessageRouter,
-    memory: ConversationMemory,
+    memory: ChatMemory,
     detector: LanguageDetector,
     i18n: I18n,
     settings: Settings,
@@ -62,8 +62,8 @@ async def free_text(
     lang = citizen.language or (
         guess.lang if guess and guess.confidence >= 0.9 else i18n.current_locale
     )
-    recent = memory.recent(chat_id)
-    memory.remember(chat_id, text)
+    recent = await memory.recent(chat_id)
+    await memory.remember(chat_id, text)
     service = ConversationService(session, routing, content.answers, content.resources)
     with i18n.use_locale(lang):
         # A flood still passes the safety check and is logged; only the NLU
@@ -93,6 +93,6 @@ async def free_text(
             and guess.confidence >= _SWITCH_CONFIDENCE
             and len(tokens(text)) >= _SWITCH_MIN_WORDS
         )
-        if memory.note_language(chat_id, other=other) == _SWITCH_AFTER and guess is not None:
+        if await memory.note_language(chat_id, other=other) == _SWITCH_AFTER and guess is not None:
             offer, markup = texts.switch_language_offer(guess.lang)
             await message.answer(offer, reply_markup=markup)

@@ -18,7 +18,7 @@ from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import REQUEST_HUMAN_INTENT, OpenedVia
 from bot.services.citizens import CitizenService
-from bot.services.memory import ConversationMemory
+from bot.services.memory import ChatMemory
 from bot.services.routes import Route
 from bot.ui import texts
 from bot.ui.callbacks import TalkToPerson
@@ -45,7 +45,7 @@ async def _connect(
     session: AsyncSession,
     citizen: Citizen | None,
     content: ContentLibrary,
-    memory: ConversationMemory,
+    memory: ChatMemory,
     lang: str,
 ) -> None:
     if citizen is None:
@@ -60,7 +60,7 @@ async def _connect(
         lang=citizen.language or lang,
         route=route,
         intent=intent or REQUEST_HUMAN_INTENT,
-        recent=memory.recent(chat_id),
+        recent=await memory.recent(chat_id),
         # The button under an answer is the counselor's offer accepted; /human a request.
         via=OpenedVia.OFFER if intent else OpenedVia.REQUEST,
     )
@@ -74,7 +74,7 @@ async def human_command(
     i18n: I18n,
     bot: Bot,
     session: AsyncSession,
-    memory: ConversationMemory,
+    memory: ChatMemory,
     desk: CaseDesk | None = None,
 ) -> None:
     if desk is None:
@@ -102,7 +102,7 @@ async def talk_pressed(
     i18n: I18n,
     bot: Bot,
     session: AsyncSession,
-    memory: ConversationMemory,
+    memory: ChatMemory,
     desk: CaseDesk | None = None,
 ) -> None:
     await query.answer()

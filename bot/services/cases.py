@@ -16,6 +16,7 @@ from enum import IntEnum, StrEnum
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.db.models import Case, Citizen, Staff, utcnow
 from bot.db.repositories.cases import AuditRepository, CaseRepository, RelayRepository
 from bot.services.office_hours import OfficeHours, WaitEstimate
@@ -126,6 +127,14 @@ class Decision:
     @property
     def ok(self) -> bool:
         return self.refusal is None
+
+
+def _first_reply(case: Case, now: datetime, first: tuple[datetime, int] | None) -> None:
+    """The counselor's first reply in the case, for the metrics (the database has it)."""
+    if first is not None:
+        opened_at, priority = first
+        waited = (now - opened_at).total_seconds()
+        metrics.FIRST_REPLY_SECONDS.labels(Priority(priority).name.lower()).observe(waited)
 
 
 def aware(moment: datetime) -> datetime:
@@ -319,18 +328,20 @@ class CaseService:
     ) -> None:
         await self._relay.add(case.id, "out", citizen_message_id, topic_message_id)
         now = self._now()
-        await self._cases.staff_replied(case.id, now)
+        first = await self._cases.staff_replied(case.id, now)
         await self._audit.add("reply", staff_id=staff.id, case_id=case.id)
         await self._session.commit()
+        _first_reply(case, now, first)
         case.last_staff_at = now
         case.reminded_at = None
 
     async def sent_content(self, case: Case, staff: Staff, what: str) -> None:
         """A resource card or canned reply sent with one tap."""
         now = self._now()
-        await self._cases.staff_replied(case.id, now)
+        first = await self._cases.staff_replied(case.id, now)
         await self._audit.add("send", staff_id=staff.id, case_id=case.id, detail=what)
         await self._session.commit()
+        _first_reply(case, now, first)
 
     async def record(self, staff: Staff, action: str, case: Case | None, detail: str = "") -> None:
         """An action of a staff member with no state change (a note, a look at the queue)."""

@@ -10,8 +10,9 @@ could not finish in time stays in the inbox and is handled at the next start.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,6 +40,26 @@ class Accepted:
 
     update_id: int
     payload: dict[str, Any]
+    # When this process accepted it (time.monotonic()), for the update-to-reply metric.
+    received: float = field(default_factory=time.monotonic)
+
+
+def chat_key(payload: dict[str, Any]) -> str | None:
+    """The conversation a message belongs to, from the raw update: the private chat,
+    or in a group the topic and the person (counselors in different topics never
+    wait for each other). None for what is not ordered (button presses)."""
+    message = payload.get("message") or payload.get("edited_message")
+    if not isinstance(message, dict):
+        return None
+    chat = message.get("chat")
+    if not isinstance(chat, dict) or not isinstance(chat.get("id"), int):
+        return None
+    if chat.get("type") == "private":
+        return f"p:{chat['id']}"
+    sender = message.get("from")
+    user = sender.get("id") if isinstance(sender, dict) else None
+    thread = message.get("message_thread_id") if message.get("is_topic_message") else None
+    return f"g:{chat['id']}:{thread}:{user}"
 
 
 class InboxService:
@@ -48,9 +69,11 @@ class InboxService:
         owner: str,
         *,
         clock: Callable[[], datetime] | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self._sessions = sessions
         self.owner = owner
+        self._lease = lease
         self._now = clock or (lambda: datetime.now(UTC))
 
     async def accept(self, raws: Sequence[dict[str, Any]]) -> list[Accepted]:
@@ -66,7 +89,10 @@ class InboxService:
                 repo = InboxRepository(session)
                 known = await repo.known(list(by_id))
                 fresh = [uid for uid in sorted(by_id) if uid not in known]
-                rows = [(uid, json.dumps(by_id[uid], ensure_ascii=False)) for uid in fresh]
+                rows = [
+                    (uid, json.dumps(by_id[uid], ensure_ascii=False), chat_key(by_id[uid]))
+                    for uid in fresh
+                ]
                 try:
                     await repo.add(rows, self._now(), self.owner)
                     await session.commit()
@@ -78,17 +104,37 @@ class InboxService:
             return [Accepted(uid, by_id[uid]) for uid in fresh]
         return []
 
-    async def take_unfinished(self, *, all_of_them: bool) -> list[Accepted]:
+    async def take_unfinished(
+        self, *, all_of_them: bool, in_hand: Collection[int] = ()
+    ) -> list[Accepted]:
         """The updates left unhandled (by a process that stopped or died), claimed by
         this owner, oldest first. `all_of_them`: also those another process claimed
-        less than a lease ago (polling: only one process can fetch updates)."""
+        less than a lease ago (polling: only one process can fetch updates).
+        `in_hand`: this process's own updates still being handled, left alone."""
         async with self._sessions() as session:
             repo = InboxRepository(session)
             now = self._now()
-            stale = now if all_of_them else now - LEASE
+            stale = now if all_of_them else now - self._lease
             taken: list[Accepted] = []
             for uid, payload in await repo.unfinished():
-                if payload is None or not await repo.claim(uid, self.owner, now, stale):
+                if uid in in_hand or payload is None:
+                    continue
+                if not await repo.claim(uid, self.owner, now, stale):
+                    continue
+                taken.append(Accepted(uid, json.loads(payload)))
+            await session.commit()
+        return taken
+
+    async def take_chat_backlog(self, key: str, up_to: int) -> list[Accepted]:
+        """The conversation's unhandled updates up to `up_to`, oldest first, claimed by
+        this owner whoever held them: the caller holds the conversation's lock
+        (bot.telegram.ordering), so no one else is handling them."""
+        async with self._sessions() as session:
+            repo = InboxRepository(session)
+            now = self._now()
+            taken: list[Accepted] = []
+            for uid, payload in await repo.chat_backlog(key, up_to):
+                if payload is None or not await repo.claim(uid, self.owner, now, now):
                     continue
                 taken.append(Accepted(uid, json.loads(payload)))
             await session.commit()

@@ -27,9 +27,11 @@ from aiogram import Bot, Dispatcher
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import Update
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from bot import metrics
-from bot.services.inbox import Accepted, InboxService, Outcome
+from bot.services.inbox import Accepted, InboxService, Outcome, chat_key
+from bot.telegram.ordering import ChatLocks
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +67,17 @@ class DurablePolling:
         *,
         allowed_updates: Sequence[str],
         poll_seconds: int = POLL_SECONDS,
+        order: ChatLocks | None = None,
     ) -> None:
         self._dispatcher = dispatcher
         self._bot = bot
         self._inbox = inbox
         self._allowed = list(allowed_updates)
         self._poll_seconds = poll_seconds
+        self._order = order
         self.tasks: set[asyncio.Task[None]] = set()
+        # The update ids this process is handling now (a sweep leaves them alone).
+        self.in_hand: set[int] = set()
         self._last_purge = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -143,8 +149,36 @@ class DurablePolling:
         return exc if exc is not None else fetch.result()
 
     def start(self, accepted: Accepted) -> None:
-        """Decode now and hand the update to a task, in arrival order (ChatOrder keeps
-        each chat's order from the order the tasks start in)."""
+        """Hand the update to a task, in arrival order. In one process ChatOrder keeps
+        each chat's order from the order the tasks start in; with `order` (several
+        replicas) the conversation's lock does."""
+        if accepted.update_id in self.in_hand:
+            return
+        key = chat_key(accepted.payload) if self._order is not None else None
+        work = self._process(accepted) if key is None else self._process_in_order(key, accepted)
+        self.in_hand.add(accepted.update_id)
+        task = self._spawn(work)
+        task.add_done_callback(lambda _: self.in_hand.discard(accepted.update_id))
+
+    async def _process_in_order(self, key: str, accepted: Accepted) -> None:
+        """Holding the conversation's lock, handle its unhandled updates up to this one
+        (some may have come to another replica); none when another replica did."""
+        assert self._order is not None
+        try:
+            lock = await self._order.acquire(key)
+        except (RedisError, OSError) as exc:
+            logger.warning("no conversation lock (%s): handled as it came", type(exc).__name__)
+            await self._process(accepted)
+            return
+        try:
+            for item in await self._inbox.take_chat_backlog(key, accepted.update_id):
+                await self._process(item)
+        finally:
+            await lock.release()
+
+    async def _process(self, accepted: Accepted) -> None:
+        """Decode and handle one update; one that cannot be decoded is logged (its id and
+        the error count, never its text) and marked so."""
         try:
             update = Update.model_validate(accepted.payload, context={"bot": self._bot})
         except ValidationError as exc:
@@ -154,19 +188,20 @@ class DurablePolling:
                 exc.error_count(),
             )
             metrics.UPDATES.labels(metrics.update_kind(accepted.payload), Outcome.UNDECODABLE).inc()
-            self._spawn(self._inbox.finish(accepted.update_id, Outcome.UNDECODABLE))
+            await self._inbox.finish(accepted.update_id, Outcome.UNDECODABLE)
             return
-        self._spawn(self._handle(accepted.update_id, update))
+        await self._handle(accepted, update)
 
-    def _spawn(self, work: Any) -> None:
+    def _spawn(self, work: Any) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.create_task(work)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
 
-    async def _handle(self, update_id: int, update: Update) -> None:
+    async def _handle(self, accepted: Accepted, update: Update) -> None:
+        update_id = accepted.update_id
         outcome = Outcome.HANDLED
         failure: Exception | None = None
-        started = time.monotonic()
         try:
             await self._dispatcher.feed_update(self._bot, update)
         except Exception as exc:  # logged by type; handled once, not retried
@@ -176,7 +211,7 @@ class DurablePolling:
             logger.error("update %s failed: %s", update_id, type(failure).__name__)
         kind = update.event_type
         metrics.UPDATES.labels(kind, outcome).inc()
-        metrics.UPDATE_SECONDS.labels(kind).observe(time.monotonic() - started)
+        metrics.UPDATE_SECONDS.labels(kind).observe(time.monotonic() - accepted.received)
         # A cancelled handler (a stop) never gets here: it stays in the inbox.
         await self._inbox.finish(update_id, outcome)
 
@@ -189,7 +224,9 @@ class DurablePolling:
             if stop.is_set():
                 return
             with contextlib.suppress(Exception):
-                for left in await self._inbox.take_unfinished(all_of_them=False):
+                for left in await self._inbox.take_unfinished(
+                    all_of_them=False, in_hand=self.in_hand
+                ):
                     self.start(left)
             await self._maybe_purge()
 

@@ -176,8 +176,14 @@ class CaseRepository:
     async def touch(self, case_id: int, **values: Any) -> None:
         await self._session.execute(update(Case).where(Case.id == case_id).values(**values))
 
-    async def staff_replied(self, case_id: int, now: datetime) -> None:
-        """The counselor wrote to the citizen; the first time is kept for the reports."""
+    async def staff_replied(self, case_id: int, now: datetime) -> tuple[datetime, int] | None:
+        """The counselor wrote to the citizen; the first time is kept for the reports.
+        Returns (opened_at, priority) when this was the case's first reply."""
+        row = (
+            await self._session.execute(
+                select(Case.first_reply_at, Case.opened_at, Case.priority).where(Case.id == case_id)
+            )
+        ).one_or_none()
         await self._session.execute(
             update(Case)
             .where(Case.id == case_id)
@@ -187,6 +193,9 @@ class CaseRepository:
                 first_reply_at=func.coalesce(Case.first_reply_at, now),
             )
         )
+        if row is None or row[0] is not None:
+            return None
+        return _aware(row[1]), int(row[2])
 
     async def mark_announced(self, case_ids: Sequence[int], now: datetime) -> None:
         """Announced again in the General topic: one more unclaimed re-announcement."""

@@ -24,9 +24,11 @@ class InboxRepository:
         )
         return set(result.scalars())
 
-    async def add(self, rows: Sequence[tuple[int, str]], now: datetime, owner: str) -> None:
-        """Insert (update_id, payload) rows claimed by `owner`; the caller left out the
-        known ones."""
+    async def add(
+        self, rows: Sequence[tuple[int, str, str | None]], now: datetime, owner: str
+    ) -> None:
+        """Insert (update_id, payload, chat_key) rows claimed by `owner`; the caller left
+        out the known ones."""
         if rows:
             await self._session.execute(
                 insert(InboxUpdate),
@@ -38,8 +40,9 @@ class InboxRepository:
                         "claimed_by": owner,
                         "claimed_at": now,
                         "attempts": 1,
+                        "chat_key": key,
                     }
-                    for uid, payload in rows
+                    for uid, payload, key in rows
                 ],
             )
 
@@ -66,7 +69,7 @@ class InboxRepository:
         await self._session.execute(
             update(InboxUpdate)
             .where(InboxUpdate.update_id == update_id)
-            .values(done_at=now, outcome=outcome, payload=None, claimed_by=None)
+            .values(done_at=now, outcome=outcome, payload=None, claimed_by=None, chat_key=None)
         )
 
     async def release(self, owner: str) -> None:
@@ -84,6 +87,20 @@ class InboxRepository:
             .where(InboxUpdate.done_at.is_(None))
             .order_by(InboxUpdate.update_id)
             .limit(limit)
+        )
+        return [(int(uid), payload) for uid, payload in result.all()]
+
+    async def chat_backlog(self, chat_key: str, up_to: int) -> list[tuple[int, str | None]]:
+        """(update_id, payload) of the conversation's unhandled updates up to `up_to`,
+        oldest first."""
+        result = await self._session.execute(
+            select(InboxUpdate.update_id, InboxUpdate.payload)
+            .where(
+                InboxUpdate.chat_key == chat_key,
+                InboxUpdate.update_id <= up_to,
+                InboxUpdate.done_at.is_(None),
+            )
+            .order_by(InboxUpdate.update_id)
         )
         return [(int(uid), payload) for uid, payload in result.all()]
 
