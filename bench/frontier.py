@@ -38,10 +38,10 @@ sys.path[:0] = [str(ROOT)]
 import yaml  # noqa: E402
 
 from bot.content.evaluate import Prediction, RouteTally  # noqa: E402
-from bot.content.taxonomy import FALLBACK_INTENT, Taxonomy  # noqa: E402
+from bot.content.taxonomy import Taxonomy  # noqa: E402
+from bot.domain import FALLBACK_INTENT, Route  # noqa: E402
 from bot.nlp.normalize import tokens  # noqa: E402
 from bot.nlp.semantic import decide_route  # noqa: E402
-from bot.services.routes import Route  # noqa: E402
 from nlu.route_guard import guard  # noqa: E402
 
 GUARD = "nlu.components.KenesRouteGuard"

@@ -33,9 +33,10 @@ from bot import metrics
 from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import utcnow
+from bot.domain import CaseOutcome, Priority
 from bot.handlers.staff.desk import CaseDesk
 from bot.handlers.staff.stats import render_report
-from bot.services.cases import CaseOutcome, CaseService, Priority
+from bot.services.cases import CaseService
 from bot.services.reports import ReportService, weekly_period
 from bot.services.retention import purge
 from bot.ui import report_texts, texts

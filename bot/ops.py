@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import metrics
 from bot.config import Settings
 from bot.db.repositories.ops import OpsRepository
-from bot.services.cases import CaseStatus, Priority
+from bot.domain import CaseStatus, Priority
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 
 from bot.content.taxonomy import Taxonomy
-from bot.services.routes import Route
+from bot.domain import Route
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -17,16 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import PROJECT_ROOT, Settings
 from bot.db.engine import create_engine, session_factory, upgrade
 from bot.db.models import AuditEntry, Case, Citizen, RelayedMessage, Staff
-from bot.services.cases import (
-    CaseOutcome,
-    CaseService,
-    CaseStatus,
-    Priority,
-    Refusal,
-)
+from bot.domain import CaseOutcome, CaseStatus, Priority, Refusal, Route
+from bot.services.cases import CaseService
 from bot.services.citizens import CitizenService
 from bot.services.office_hours import OfficeHours
-from bot.services.routes import Route
 from bot.services.staff import CannedReplies, StaffError, StaffService
 from bot.ui import callbacks, texts
 

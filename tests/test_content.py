@@ -8,7 +8,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import PROJECT_ROOT
 from bot.content.answers import OFFERS_A_SPECIALIST, Answer
 from bot.content.library import ContentLibrary
-from bot.services.routes import Route
+from bot.domain import Route
 from bot.ui import texts
 
 

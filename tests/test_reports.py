@@ -40,7 +40,8 @@ from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.engine import create_engine, session_factory, upgrade
 from bot.db.models import Case, Citizen, FeedbackVote, MessageLog, Staff
-from bot.services.cases import CaseService, OpenedVia, Priority
+from bot.domain import OpenedVia, Priority, Route
+from bot.services.cases import CaseService
 from bot.services.citizens import CitizenService
 from bot.services.reports import (
     HIDDEN,
@@ -52,7 +53,6 @@ from bot.services.reports import (
     weekly_period,
 )
 from bot.services.retention import purge
-from bot.services.routes import Route
 from bot.services.staff import StaffService
 from bot.ui import report_texts
 from bot.ui.report_chart import HEIGHT_PX, WIDTH_PX, render_chart

@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.content.taxonomy import Taxonomy
-from bot.services.routes import Route
+from bot.domain import Route
 from bot.services.routing import MessageRouter
 from tests.fakes import KeywordNLU
 

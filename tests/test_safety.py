@@ -34,9 +34,9 @@ from bot.cli.safety import (
 )
 from bot.config import PROJECT_ROOT, Settings
 from bot.content.taxonomy import Taxonomy
+from bot.domain import Route
 from bot.nlp.normalize import normalize
 from bot.nlu.data import read_examples
-from bot.services.routes import Route
 from bot.services.safety import LexiconError, SafetyCheck
 from bot.services.semantic import LayeredSafety
 

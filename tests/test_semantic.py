@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from bot.config import PROJECT_ROOT, Settings
+from bot.domain import Route
 from bot.nlp.encoder import (
     CachedEncoder,
     EmbeddingCache,
@@ -29,7 +30,6 @@ from bot.nlp.encoder import (
     cosine,
 )
 from bot.nlp.semantic import OTHER, SemanticHead
-from bot.services.routes import Route
 from bot.services.safety import SafetyCheck
 from bot.services.semantic import HeadFiles, LayeredSafety, SemanticLayer, load_semantic
 

@@ -22,7 +22,7 @@ import aiohttp
 import yaml
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.services.routes import Route
+from bot.domain import Route
 from bot.services.safety import SafetyCheck, SafetyVerdict
 from bot.services.semantic import LayeredSafety
 
@@ -248,7 +248,8 @@ async def _nlu_routes(
 
     `safety` follows the served model, as the bot's net does (its semantic head).
     """
-    from bot.content.taxonomy import FALLBACK_INTENT, Taxonomy
+    from bot.content.taxonomy import Taxonomy
+    from bot.domain import FALLBACK_INTENT
     from bot.nlu.client import NLUUnavailable, RasaNLUClient
 
     if not await _reachable(url):

@@ -37,10 +37,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.content.taxonomy import FALLBACK_INTENT, Taxonomy
+from bot.content.taxonomy import Taxonomy
+from bot.domain import FALLBACK_INTENT, Route
 from bot.nlu.data import Example, read_examples
 from bot.nlu.tooling import Project, ToolingError, ensure_venv
-from bot.services.routes import Route
 from bot.services.safety import SafetyCheck
 
 DEFAULT_SEED = 2024

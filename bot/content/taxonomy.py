@@ -8,9 +8,7 @@ from typing import Any
 
 import yaml
 
-from bot.services.routes import Route
-
-FALLBACK_INTENT = "nlu_fallback"
+from bot.domain import Route
 
 
 @dataclass(frozen=True, slots=True)

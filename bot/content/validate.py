@@ -32,10 +32,10 @@ import yaml
 
 from bot.content.answers import OFFERS_A_SPECIALIST
 from bot.content.menu import SHOWS
+from bot.domain import CHANGE_LANGUAGE_INTENT, PRIVACY_QUESTION_INTENT, Route
 from bot.nlp.normalize import normalize
 from bot.nlu.data import LANGUAGES, Example, Located, YAMLError, compose, data_files, file_examples
 from bot.nlu.tooling import Project, ToolingError, ensure_venv
-from bot.services.routes import Route
 
 MAX_ANSWER_CHARS = 1000
 # An answer as the bot sends it (text, contacts, the longest region block, the
@@ -48,7 +48,7 @@ MIN_EXAMPLES_OTHER = 20
 # Intents the bot answers with its own interface strings (locales/), not domain.yml.
 # Intents the bot answers itself: the language keyboard, and the one privacy
 # text generated from the settings (bot/ui/texts.py privacy_notice).
-ANSWERED_BY_THE_BOT = frozenset({"change_language", "privacy_question"})
+ANSWERED_BY_THE_BOT = frozenset({CHANGE_LANGUAGE_INTENT, PRIVACY_QUESTION_INTENT})
 # Telegram's HTML parse mode: the only tags it accepts.
 TELEGRAM_TAGS = frozenset(
     {

@@ -5,14 +5,10 @@ from __future__ import annotations
 from aiogram.types import InaccessibleMessage, Message
 
 from bot.content.library import ContentLibrary
+from bot.domain import CHANGE_LANGUAGE_INTENT, PRIVACY_QUESTION_INTENT, REQUEST_HUMAN_INTENT, Route
 from bot.handlers.case_relay import current_handoff
-from bot.services.cases import REQUEST_HUMAN_INTENT
 from bot.services.conversation import Outcome
-from bot.services.routes import Route
 from bot.ui import texts
-
-_LANGUAGE_INTENT = "change_language"
-_PRIVACY_INTENT = "privacy_question"
 
 
 async def send_outcome(
@@ -29,10 +25,10 @@ async def send_outcome(
     if route is Route.CRISIS:
         # The numbers first, in a message of their own, before anything else.
         await message.answer(texts.emergency_block(content, lang, decision.intent))
-    if decision.intent == _LANGUAGE_INTENT and route is Route.SERVICE:
+    if decision.intent == CHANGE_LANGUAGE_INTENT and route is Route.SERVICE:
         await message.answer(texts.language_prompt(), reply_markup=texts.language_keyboard())
         return
-    if decision.intent == _PRIVACY_INTENT and route is Route.SERVICE:
+    if decision.intent == PRIVACY_QUESTION_INTENT and route is Route.SERVICE:
         # The one privacy text, the same as /start and /privacy show.
         await message.answer(
             texts.privacy_notice(privacy_days),

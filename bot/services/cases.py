@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import IntEnum, StrEnum
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,93 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import metrics
 from bot.db.models import Case, Citizen, Staff, utcnow
 from bot.db.repositories.cases import AuditRepository, CaseRepository, RelayRepository
+
+# REQUEST_HUMAN_INTENT, OpenedVia and Priority are re-exported ("as" itself):
+# bot/handlers/person.py and case_relay.py import them from here.
+from bot.domain import REQUEST_HUMAN_INTENT as REQUEST_HUMAN_INTENT  # noqa: PLC0414
+from bot.domain import CaseOutcome, CaseStatus, Refusal, Route
+from bot.domain import OpenedVia as OpenedVia  # noqa: PLC0414
+from bot.domain import Priority as Priority  # noqa: PLC0414
 from bot.services.office_hours import OfficeHours, WaitEstimate
-from bot.services.routes import Route
 from bot.services.staff import role_of
-
-REQUEST_HUMAN_INTENT = "request_human"
-
-
-class Priority(IntEnum):
-    """Lower is served first."""
-
-    URGENT = 0
-    ESCALATE = 1
-    REQUEST = 2
-
-    @property
-    def label(self) -> str:
-        return _PRIORITY_LABELS[self]
-
-    @classmethod
-    def for_route(cls, route: Route, intent: str | None) -> Priority:
-        if route is Route.CRISIS:
-            return cls.URGENT
-        if route is Route.ESCALATE and intent != REQUEST_HUMAN_INTENT:
-            return cls.ESCALATE
-        return cls.REQUEST
-
-
-_PRIORITY_LABELS = {
-    Priority.URGENT: "urgent",
-    Priority.ESCALATE: "escalate",
-    Priority.REQUEST: "request",
-}
-
-
-class OpenedVia(StrEnum):
-    """How a case opened (the reports count them apart)."""
-
-    REQUEST = "request"  # /human, or "a person, please" in words
-    OFFER = "offer"  # the talk-to-a-specialist button under an answer
-    ESCALATE = "escalate"  # a sensitive message with nothing curated to answer
-    CRISIS = "crisis"
-
-    @classmethod
-    def for_route(cls, route: Route, intent: str | None) -> OpenedVia:
-        """Without a button: what the message itself was."""
-        if route is Route.CRISIS:
-            return cls.CRISIS
-        if intent == REQUEST_HUMAN_INTENT or route is not Route.ESCALATE:
-            return cls.REQUEST
-        return cls.ESCALATE
-
-
-class CaseStatus(StrEnum):
-    WAITING = "waiting"
-    ACTIVE = "active"
-    CLOSED = "closed"
-
-
-class CaseOutcome(StrEnum):
-    ANSWERED = "answered"
-    IN_PERSON = "in_person"
-    EMERGENCY = "emergency"
-    NO_RESPONSE = "no_response"
-    ABUSE = "abuse"
-    # Not chosen by staff: the citizen used /forget.
-    WITHDRAWN = "withdrawn"
-
-
-STAFF_OUTCOMES = (
-    CaseOutcome.ANSWERED,
-    CaseOutcome.IN_PERSON,
-    CaseOutcome.EMERGENCY,
-    CaseOutcome.NO_RESPONSE,
-    CaseOutcome.ABUSE,
-)
-
-
-class Refusal(StrEnum):
-    """Why the service refused a staff action."""
-
-    MISSING = "missing"
-    CLOSED = "closed"
-    HELD = "held"
-    NOT_HOLDER = "not_holder"
-    NOT_HELD = "not_held"
-    SAME = "same"
-    BAD_TARGET = "bad_target"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from bot.content.answers import Answer, AnswerBook
 from bot.content.resources import Region, ResourceDirectory
 from bot.db.models import Citizen, MessageLog, utcnow
 from bot.db.repositories import MessageLogRepository
-from bot.services.routes import Route
+from bot.domain import OUT_OF_SCOPE_INTENT, Route
 from bot.services.routing import MessageRouter, RoutingDecision
 
 # Below this confidence the text is kept for editors' review.
@@ -64,7 +64,7 @@ class ConversationService:
         else:
             decision = await self._router.route(text, recent)
         answer = self._answers.get(decision.intent, lang) if decision.intent else None
-        if decision.route is Route.FALLBACK and decision.intent != "out_of_scope":
+        if decision.route is Route.FALLBACK and decision.intent != OUT_OF_SCOPE_INTENT:
             answer = None  # not understood: the fallback reply offers the closest topics
         region: Region | None = None
         needs_region = False
@@ -100,7 +100,7 @@ class ConversationService:
         suggestions = tuple(
             score.name
             for score in decision.ranking
-            if self._answers.get(score.name, lang) is not None and score.name != "out_of_scope"
+            if self._answers.get(score.name, lang) is not None and score.name != OUT_OF_SCOPE_INTENT
         )[: self._suggestion_count]
         return Outcome(decision, answer, region, needs_region, entry.id, suggestions)
 

@@ -41,8 +41,7 @@ from bot.db.models import utcnow
 from bot.db.repositories.cases import AuditRepository
 from bot.db.repositories.reports import CaseFacts, GroupCount, ReportRepository
 from bot.db.repositories.staff import StaffRepository
-from bot.services.cases import CaseStatus, OpenedVia, Priority
-from bot.services.routes import Route
+from bot.domain import CaseStatus, OpenedVia, Priority, Route
 
 MIN_CITIZENS: Final = 5
 TOP_INTENTS: Final = 10

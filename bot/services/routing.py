@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot import metrics
-from bot.content.taxonomy import FALLBACK_INTENT, Taxonomy
+from bot.content.taxonomy import Taxonomy
+from bot.domain import FALLBACK_INTENT, Route
 from bot.nlu.client import IntentScore, NLUClient, NLUUnavailable
-from bot.services.routes import Route
 
 
 class SafetyFinding(Protocol):

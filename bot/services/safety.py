@@ -40,8 +40,8 @@ from typing import Any
 
 import yaml
 
+from bot.domain import Route
 from bot.nlp.normalize import normalize
-from bot.services.routes import Route
 
 MIN_PREFIX = 3
 # A stem ending in a doubled letter folds to a shorter one; below this it is too broad.

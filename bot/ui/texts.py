@@ -22,7 +22,8 @@ from bot.content.library import ContentLibrary
 from bot.content.menu import EMERGENCY_NUMBERS
 from bot.content.resources import Office, Region, Resource
 from bot.db.models import Case
-from bot.services.cases import STAFF_OUTCOMES, CaseOutcome, Priority, case_number
+from bot.domain import STAFF_OUTCOMES, CaseOutcome, Priority
+from bot.services.cases import case_number
 from bot.services.office_hours import WaitEstimate
 from bot.ui.callbacks import (
     AcceptNotice,

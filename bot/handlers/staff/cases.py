@@ -13,16 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, Staff
+from bot.domain import STAFF_OUTCOMES, CaseOutcome, CaseStatus, Refusal
 from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
-from bot.services.cases import (
-    STAFF_OUTCOMES,
-    CaseOutcome,
-    CaseService,
-    CaseStatus,
-    Decision,
-    Refusal,
-)
+from bot.services.cases import CaseService, Decision
 from bot.services.staff import CannedReplies, StaffService, role_of
 from bot.ui import texts
 from bot.ui.callbacks import CaseAction, CaseClose, CaseSend, CaseTransfer

@@ -9,9 +9,10 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Staff
+from bot.domain import CaseStatus
 from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
-from bot.services.cases import CaseService, CaseStatus
+from bot.services.cases import CaseService
 from bot.services.staff import StaffError, StaffService, role_of
 from bot.ui import texts
 

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, Citizen, Staff, utcnow
-from bot.services.cases import CaseOutcome, CaseService, Opened, OpenedVia, Priority, aware
+from bot.domain import CaseOutcome, OpenedVia, Priority, Route
+from bot.services.cases import CaseService, Opened, aware
 from bot.services.office_hours import OfficeHours
-from bot.services.routes import Route
 from bot.services.staff import StaffService
 from bot.ui import texts
 

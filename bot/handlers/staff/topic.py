@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, Staff
+from bot.domain import CaseStatus
 from bot.handlers.registry import Handlers
 from bot.handlers.staff import InCaseTopic
 from bot.handlers.staff.desk import CaseDesk
-from bot.services.cases import CaseService, CaseStatus
+from bot.services.cases import CaseService
 from bot.services.staff import CannedReplies, StaffService
 from bot.ui import texts
 
