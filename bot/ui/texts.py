@@ -22,7 +22,7 @@ from bot.content.library import ContentLibrary
 from bot.content.menu import EMERGENCY_NUMBERS
 from bot.content.resources import Office, Region, Resource
 from bot.db.models import Case
-from bot.domain import STAFF_OUTCOMES, CaseOutcome, Priority
+from bot.domain import STAFF_OUTCOMES, CaseOutcome, CaseStatus, Priority, Refusal
 from bot.services.cases import case_number
 from bot.services.office_hours import WaitEstimate
 from bot.ui.callbacks import (
@@ -756,14 +756,14 @@ def case_card(
         _("Subject: {subject} · {route}").format(subject=subject, route=route_name(case.route)),
     ]
     opened_local = opened.astimezone(zone).strftime("%d.%m %H:%M")
-    if case.status == "waiting":
+    if case.status == CaseStatus.WAITING:
         lines.append(
             _("Opened: {opened} · waiting {waited}").format(
                 opened=opened_local, waited=duration((now - opened).total_seconds())
             )
         )
         lines.append(_("Status: waiting for a counselor"))
-    elif case.status == "active":
+    elif case.status == CaseStatus.ACTIVE:
         lines.append(_("Opened: {opened}").format(opened=opened_local))
         lines.append(_("Status: held by {name}").format(name=escape(holder or "—")))
     else:
@@ -773,10 +773,10 @@ def case_card(
 
 
 def case_card_keyboard(case: Case) -> InlineKeyboardMarkup | None:
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         return None
     builder = InlineKeyboardBuilder()
-    if case.status == "waiting":
+    if case.status == CaseStatus.WAITING:
         builder.button(text=_("✋ Take"), callback_data=CaseAction(action="take", case=case.id))
     builder.button(text=_("↪️ Transfer"), callback_data=CaseAction(action="transfer", case=case.id))
     builder.button(text=_("✅ Close"), callback_data=CaseAction(action="close", case=case.id))
@@ -805,14 +805,16 @@ def take_done() -> str:
 
 
 def refusal_text(refusal: str, holder: str | None = None) -> str:
-    texts = {
-        "missing": _("This case no longer exists."),
-        "closed": _("This case is closed."),
-        "held": _("This case is already held by {name}.").format(name=holder or "—"),
-        "not_holder": _("Only the counselor holding this case, or a supervisor, can do this."),
-        "not_held": _("Nobody holds this case."),
-        "same": _("This counselor already holds the case."),
-        "bad_target": _("This person is no longer on the staff."),
+    texts: dict[str, str] = {
+        Refusal.MISSING: _("This case no longer exists."),
+        Refusal.CLOSED: _("This case is closed."),
+        Refusal.HELD: _("This case is already held by {name}.").format(name=holder or "—"),
+        Refusal.NOT_HOLDER: _(
+            "Only the counselor holding this case, or a supervisor, can do this."
+        ),
+        Refusal.NOT_HELD: _("Nobody holds this case."),
+        Refusal.SAME: _("This counselor already holds the case."),
+        Refusal.BAD_TARGET: _("This person is no longer on the staff."),
     }
     return texts.get(refusal, _("This button is no longer active."))
 

@@ -16,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.db.models import AuditEntry, Case, RelayedMessage
-
-OPEN_STATUSES = ("waiting", "active")
+from bot.domain import OPEN_STATUSES, CaseStatus
 
 
 def _rowcount(result: Any) -> int:
@@ -61,10 +60,10 @@ class CaseRepository:
         """Take a waiting case. True for exactly one of any number of racing callers."""
         result = await self._session.execute(
             update(Case)
-            .where(Case.id == case_id, Case.status == "waiting", Case.holder_id.is_(None))
+            .where(Case.id == case_id, Case.status == CaseStatus.WAITING, Case.holder_id.is_(None))
             .values(
                 holder_id=staff_id,
-                status="active",
+                status=CaseStatus.ACTIVE,
                 taken_at=now,
                 first_taken_at=func.coalesce(Case.first_taken_at, now),
                 reminded_at=None,
@@ -83,10 +82,10 @@ class CaseRepository:
         )
         values: dict[str, Any] = {"holder_id": new_holder, "reminded_at": None}
         if new_holder is None:
-            values |= {"status": "waiting", "announced_at": None, "taken_at": None}
+            values |= {"status": CaseStatus.WAITING, "announced_at": None, "taken_at": None}
         else:
             values |= {
-                "status": "active",
+                "status": CaseStatus.ACTIVE,
                 "taken_at": now,
                 "first_taken_at": func.coalesce(Case.first_taken_at, now),
             }
@@ -101,7 +100,7 @@ class CaseRepository:
         result = await self._session.execute(
             update(Case)
             .where(Case.id == case_id, Case.status.in_(OPEN_STATUSES))
-            .values(status="closed", outcome=outcome, closed_at=now)
+            .values(status=CaseStatus.CLOSED, outcome=outcome, closed_at=now)
         )
         return _rowcount(result) == 1
 
@@ -120,7 +119,7 @@ class CaseRepository:
         """Cases nobody holds: most urgent first, then the longest waiting."""
         result = await self._session.execute(
             select(Case)
-            .where(Case.status == "waiting")
+            .where(Case.status == CaseStatus.WAITING)
             .order_by(Case.priority, Case.opened_at, Case.id)
             .execution_options(populate_existing=True)
         )
@@ -138,7 +137,7 @@ class CaseRepository:
     async def held_by(self, staff_id: int) -> Sequence[Case]:
         result = await self._session.execute(
             select(Case)
-            .where(Case.status == "active", Case.holder_id == staff_id)
+            .where(Case.status == CaseStatus.ACTIVE, Case.holder_id == staff_id)
             .order_by(Case.priority, Case.opened_at, Case.id)
         )
         return result.scalars().all()
@@ -149,7 +148,7 @@ class CaseRepository:
             select(func.count())
             .select_from(Case)
             .where(
-                Case.status == "waiting",
+                Case.status == CaseStatus.WAITING,
                 Case.id != case.id,
                 or_(
                     Case.priority < case.priority,
@@ -215,7 +214,7 @@ class CaseRepository:
         """Retention: unlink the cases closed before `moment` that still name a
         citizen or a chat; returns (case id, topic id) of each."""
         return await self._detach(
-            Case.status == "closed",
+            Case.status == CaseStatus.CLOSED,
             Case.closed_at.is_not(None),
             Case.closed_at < moment,
             or_(Case.citizen_id.is_not(None), Case.chat_id.is_not(None)),
