@@ -35,7 +35,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -60,6 +60,111 @@ from nlu.route_guard import guard
 
 _CHUNK = re.compile(r"\S+")
 TAXONOMY = Path(__file__).resolve().parent.parent / "content" / "taxonomy.yml"
+
+
+class KenesComponent(GraphComponent):
+    """What the trainable Kenes components share.
+
+    The config is `DEFAULTS` with the pipeline's settings over them. What
+    training learnt is one file inside the model, `STATE_FILE`: `persist`
+    writes `trained_state()` there with `write_state`, and `load` hands what
+    `read_state` read back to `restore` (None for a component trained before it
+    stored anything, or not trained at all).
+    """
+
+    DEFAULTS: ClassVar[dict[str, Any]] = {}
+    STATE_FILE: ClassVar[str] = ""
+
+    @classmethod
+    def get_default_config(cls) -> dict[str, Any]:
+        return dict(cls.DEFAULTS)
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        return None
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        name: str,
+        model_storage: ModelStorage,
+        resource: Resource,
+        state: Any | None = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.restore(state)
+
+    def restore(self, state: Any | None) -> None:
+        """Take up what `load` read from the model (None: nothing stored)."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KenesComponent:
+        return cls(config, execution_context.node_name, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> KenesComponent:
+        state = None
+        if cls.STATE_FILE:
+            try:
+                with model_storage.read_from(resource) as directory:
+                    state = cls.read_state(directory / cls.STATE_FILE)
+            except (ValueError, FileNotFoundError):
+                state = None
+        return cls(config, execution_context.node_name, model_storage, resource, state)
+
+    def trained_state(self) -> Any:
+        """What `persist` stores in `STATE_FILE`."""
+        return None
+
+    def persist(self) -> None:
+        with self._model_storage.write_to(self._resource) as directory:
+            self.write_state(directory / self.STATE_FILE, self.trained_state())
+
+    @staticmethod
+    def read_state(path: Path) -> Any:
+        """JSON unless a component says otherwise."""
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    @staticmethod
+    def write_state(path: Path, value: Any) -> None:
+        path.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
+class KenesFeaturizer(KenesComponent, DenseFeaturizer):
+    """A Kenes component that adds dense features (Rasa's `Featurizer` names them)."""
+
+    DEFAULTS: ClassVar[dict[str, Any]] = DenseFeaturizer.get_default_config()
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        name: str,
+        model_storage: ModelStorage,
+        resource: Resource,
+        state: Any | None = None,
+    ) -> None:
+        super().__init__(config, name, model_storage, resource, state)
+        # Rasa's featurizer keeps its config as `_config` and the features'
+        # origin as the node name.
+        Featurizer.__init__(self, name, self.config)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
@@ -198,7 +303,7 @@ def read_bridge(path: Path, vectors: WordVectors) -> dict[str, str]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
-class KenesWordVectors(DenseFeaturizer, GraphComponent):
+class KenesWordVectors(KenesFeaturizer):
     """A dense sentence feature: the mean navec vector of the message's words.
 
     `weight` scales it against the TF-IDF rows (unit length) it is appended
@@ -208,52 +313,18 @@ class KenesWordVectors(DenseFeaturizer, GraphComponent):
     n-grams carry them.
     """
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {**DenseFeaturizer.get_default_config(), "weight": 0.5}
+    DEFAULTS: ClassVar[dict[str, Any]] = {**KenesFeaturizer.DEFAULTS, "weight": 0.5}
+    STATE_FILE = "bridge.json"
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        name: str,
-        model_storage: ModelStorage,
-        resource: Resource,
-        bridge: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(name, {**self.get_default_config(), **config})
-        self._model_storage = model_storage
-        self._resource = resource
+    def restore(self, state: dict[str, str] | None) -> None:
         self._vectors = WordVectors.shared()
-        self._bridge = bridge if bridge is not None else read_bridge(BRIDGE, self._vectors)
+        self._bridge = state if state is not None else read_bridge(BRIDGE, self._vectors)
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> KenesWordVectors:
-        return cls(config, execution_context.node_name, model_storage, resource)
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> KenesWordVectors:
-        bridge = _stored_json(model_storage, resource, "bridge.json")
-        return cls(config, execution_context.node_name, model_storage, resource, bridge)
-
-    @classmethod
-    def validate_config(cls, config: dict[str, Any]) -> None:
-        return None
+    def trained_state(self) -> dict[str, str]:
+        return self._bridge
 
     def train(self, training_data: TrainingData) -> Resource:
-        _store_json(self._model_storage, self._resource, "bridge.json", self._bridge)
+        self.persist()
         return self._resource
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -300,7 +371,7 @@ class _Encoders:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class KenesSentenceEmbeddings(DenseFeaturizer, GraphComponent):
+class KenesSentenceEmbeddings(KenesFeaturizer):
     """A dense sentence feature: the e5 embedding of the message (a unit vector).
 
     `weight` scales it against the TF-IDF rows it is appended to. The raw
@@ -309,26 +380,7 @@ class KenesSentenceEmbeddings(DenseFeaturizer, GraphComponent):
     and folding them would only lose meaning.
     """
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {**DenseFeaturizer.get_default_config(), "weight": 1.0}
-
-    def __init__(self, config: dict[str, Any], name: str) -> None:
-        super().__init__(name, {**self.get_default_config(), **config})
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> KenesSentenceEmbeddings:
-        return cls(config, execution_context.node_name)
-
-    @classmethod
-    def validate_config(cls, config: dict[str, Any]) -> None:
-        return None
+    DEFAULTS: ClassVar[dict[str, Any]] = {**KenesFeaturizer.DEFAULTS, "weight": 1.0}
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self._add(training_data.training_examples, training=True)
@@ -364,7 +416,7 @@ def embedding_of(message: Message) -> Any | None:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class KenesSafetyHead(GraphComponent, IntentClassifier):
+class KenesSafetyHead(KenesComponent, IntentClassifier):
     """Fits the semantic safety head of the bot (`bot.nlp.semantic.SemanticHead`).
 
     A logistic regression over the e5 embeddings alone (what the bot computes
@@ -374,37 +426,28 @@ class KenesSafetyHead(GraphComponent, IntentClassifier):
     (for evaluation); it changes no intent.
     """
 
+    DEFAULTS: ClassVar[dict[str, Any]] = {
+        "C": 16.0,
+        "class_weight": "balanced",
+        "crisis_threshold": 0.95,
+        "escalate_threshold": 0.97,
+        "taxonomy": str(TAXONOMY),
+    }
+    STATE_FILE = "safety_head.npz"
+
+    def restore(self, state: SemanticHead | None) -> None:
+        self.head = state
+
+    def trained_state(self) -> SemanticHead | None:
+        return self.head
+
     @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {
-            "C": 16.0,
-            "class_weight": "balanced",
-            "crisis_threshold": 0.95,
-            "escalate_threshold": 0.97,
-            "taxonomy": str(TAXONOMY),
-        }
+    def read_state(path: Path) -> SemanticHead:
+        return SemanticHead.load(path)
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        head: SemanticHead | None = None,
-    ) -> None:
-        self.config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self.head = head
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> KenesSafetyHead:
-        return cls(config, model_storage, resource)
+    @staticmethod
+    def write_state(path: Path, value: SemanticHead) -> None:
+        value.save(path)
 
     def train(self, training_data: TrainingData) -> Resource:
         from sklearn.linear_model import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
@@ -445,28 +488,8 @@ class KenesSafetyHead(GraphComponent, IntentClassifier):
             escalate_threshold=float(self.config["escalate_threshold"]),
             encoder=_Encoders.get(training=True).model_id,
         )
-        with self._model_storage.write_to(self._resource) as directory:
-            self.head.save(directory / HEAD_FILE)
+        self.persist()
         return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> KenesSafetyHead:
-        try:
-            with model_storage.read_from(resource) as directory:
-                head = SemanticHead.load(directory / HEAD_FILE)
-        except (ValueError, FileNotFoundError):
-            head = None
-        return cls(config, model_storage, resource, head)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self.head is None:
@@ -490,22 +513,7 @@ class KenesSafetyHead(GraphComponent, IntentClassifier):
         return messages
 
 
-HEAD_FILE = "safety_head.npz"
-
-
-def _store_json(storage: ModelStorage, resource: Resource, name: str, value: Any) -> None:
-    """A component's state, as JSON inside the model."""
-    with storage.write_to(resource) as directory:
-        (directory / name).write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-
-
-def _stored_json(storage: ModelStorage, resource: Resource, name: str) -> Any | None:
-    """What `_store_json` stored, or None (a model trained before the component had it)."""
-    try:
-        with storage.read_from(resource) as directory:
-            return json.loads((directory / name).read_text(encoding="utf-8"))
-    except (ValueError, FileNotFoundError):
-        return None
+HEAD_FILE = KenesSafetyHead.STATE_FILE
 
 
 def _softmax(scores: Any, temperature: float) -> Any:
@@ -516,7 +524,7 @@ def _softmax(scores: Any, temperature: float) -> Any:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class KenesLinearClassifier(GraphComponent, IntentClassifier):
+class KenesLinearClassifier(KenesComponent, IntentClassifier):
     """A linear SVM over sublinear TF-IDF of the featurizers' sentence counts.
 
     SVM scores are not probabilities; a softmax turns them into confidences a
@@ -529,44 +537,39 @@ class KenesLinearClassifier(GraphComponent, IntentClassifier):
     def required_components(cls) -> list[type]:
         return [Featurizer]
 
+    DEFAULTS: ClassVar[dict[str, Any]] = {
+        "C": 1.0,
+        "class_weight": "balanced",
+        "sublinear_tf": True,
+        "temperature": "auto",
+        "calibration_folds": 3,
+        "calibration_holdout": 1 / 3,
+        # The calibration fits only choose a temperature on a coarse grid:
+        # a loose tolerance gives the same choice in 3/4 of the time.
+        "calibration_tol": 1e-4,
+        "default_temperature": 8.0,
+        "random_state": 42,
+        "ranking_length": 0,
+    }
+    STATE_FILE = "linear.joblib"
+
+    def restore(self, state: dict[str, Any] | None) -> None:
+        self.state = _upgraded(state) if state else {}
+
+    def trained_state(self) -> dict[str, Any]:
+        return self.state
+
     @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {
-            "C": 1.0,
-            "class_weight": "balanced",
-            "sublinear_tf": True,
-            "temperature": "auto",
-            "calibration_folds": 3,
-            "calibration_holdout": 1 / 3,
-            # The calibration fits only choose a temperature on a coarse grid:
-            # a loose tolerance gives the same choice in 3/4 of the time.
-            "calibration_tol": 1e-4,
-            "default_temperature": 8.0,
-            "random_state": 42,
-            "ranking_length": 0,
-        }
+    def read_state(path: Path) -> Any:
+        import joblib  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        state: dict[str, Any] | None = None,
-    ) -> None:
-        self.config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self.state = state or {}
+        return joblib.load(path)
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> KenesLinearClassifier:
-        return cls(config, model_storage, resource)
+    @staticmethod
+    def write_state(path: Path, value: Any) -> None:
+        import joblib  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        joblib.dump(value, path)
 
     @staticmethod
     def _features(messages: list[Message]) -> Any:
@@ -736,45 +739,27 @@ class KenesLinearClassifier(GraphComponent, IntentClassifier):
             )
         return messages
 
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
-    def persist(self) -> None:
-        import joblib  # type: ignore[import-untyped,import-not-found,unused-ignore]
+def _upgraded(state: dict[str, Any]) -> dict[str, Any]:
+    """A stored state as `KenesLinearClassifier` keeps it now.
 
-        with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self.state, directory / "linear.joblib")
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> KenesLinearClassifier:
-        import joblib  # type: ignore[import-untyped,import-not-found,unused-ignore]
-
-        try:
-            with model_storage.read_from(resource) as directory:
-                state = joblib.load(directory / "linear.joblib")
-        except (ValueError, FileNotFoundError):
-            return cls(config, model_storage, resource)
-        svm = state.pop("svm", False)
-        if svm is not False:  # a model persisted with the sklearn object (before 2026-12-07)
-            if svm is None:
-                state["coef"] = None
-            else:
-                state.update(
-                    coef=np.asarray(svm.coef_, dtype=np.float32),
-                    intercept=np.asarray(svm.intercept_, dtype=np.float32),
-                    classes=[str(c) for c in svm.classes_],
-                )
-                if state["coef"].shape[0] == 1:
-                    state["coef"] = np.vstack([-state["coef"], state["coef"]])
-                    state["intercept"] = np.concatenate([-state["intercept"], state["intercept"]])
-        return cls(config, model_storage, resource, state)
+    A model persisted with the sklearn object (before 2026-12-07) gets its
+    arrays out of it.
+    """
+    svm = state.pop("svm", False)
+    if svm is not False:
+        if svm is None:
+            state["coef"] = None
+        else:
+            state.update(
+                coef=np.asarray(svm.coef_, dtype=np.float32),
+                intercept=np.asarray(svm.intercept_, dtype=np.float32),
+                classes=[str(c) for c in svm.classes_],
+            )
+            if state["coef"].shape[0] == 1:
+                state["coef"] = np.vstack([-state["coef"], state["coef"]])
+                state["intercept"] = np.concatenate([-state["intercept"], state["intercept"]])
+    return state
 
 
 def _word_count(message: Message) -> int:
@@ -792,7 +777,7 @@ def taxonomy_routes(path: Path = TAXONOMY) -> dict[str, str]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class KenesRouteGuard(GraphComponent, IntentClassifier):
+class KenesRouteGuard(KenesComponent, IntentClassifier):
     """Prefer a sensitive route when the sensitive intents together are likely enough.
 
     The rule is `nlu.route_guard.guard`. The ranking is left as the
@@ -801,60 +786,28 @@ class KenesRouteGuard(GraphComponent, IntentClassifier):
     FallbackClassifier.
     """
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {
-            "threshold": 0.3,
-            "crisis_threshold": 0.3,
-            "sure_sensitive": 1.0,
-            "sure_crisis_threshold": 1.0,
-            "short_words": 0,
-            "short_crisis_threshold": 1.0,
-            "taxonomy": str(TAXONOMY),
-        }
+    DEFAULTS: ClassVar[dict[str, Any]] = {
+        "threshold": 0.3,
+        "crisis_threshold": 0.3,
+        "sure_sensitive": 1.0,
+        "sure_crisis_threshold": 1.0,
+        "short_words": 0,
+        "short_crisis_threshold": 1.0,
+        "taxonomy": str(TAXONOMY),
+    }
+    STATE_FILE = "routes.json"
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        routes: dict[str, str] | None = None,
-    ) -> None:
-        self.config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self.routes = routes or {}
+    def restore(self, state: dict[str, str] | None) -> None:
+        self.routes = state or {}
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> KenesRouteGuard:
-        return cls(config, model_storage, resource)
+    def trained_state(self) -> dict[str, str]:
+        return self.routes
 
     def train(self, training_data: TrainingData) -> Resource:
         # The routes are stored in the model: serving needs no taxonomy file.
         self.routes = taxonomy_routes(Path(self.config["taxonomy"]))
-        _store_json(self._model_storage, self._resource, "routes.json", self.routes)
+        self.persist()
         return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> KenesRouteGuard:
-        routes = _stored_json(model_storage, resource, "routes.json")
-        return cls(config, model_storage, resource, routes)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
