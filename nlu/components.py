@@ -769,7 +769,11 @@ def _word_count(message: Message) -> int:
 
 
 def taxonomy_routes(path: Path = TAXONOMY) -> dict[str, str]:
-    """intent -> route, from the taxonomy (read with PyYAML, which Rasa depends on)."""
+    """intent -> route, from the taxonomy (read with PyYAML, which Rasa depends on).
+
+    The same keys as the bot's schema (`bot.content.schema.TaxonomyIntent`),
+    which this Python 3.10 environment with pydantic 1 cannot import.
+    """
     import yaml
 
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

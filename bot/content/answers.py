@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-LANGUAGES = ("kk", "ru")
+from bot.content.schema import LANGUAGES, DomainFile
 
 # A sentence that offers a counselor in this chat. It is true only while a staff group
 # is connected, so the bot leaves such sentences out when none is (`Answer.text_for`).
@@ -73,31 +72,27 @@ class AnswerBook:
 
     @classmethod
     def load(cls, domain_path: Path) -> AnswerBook:
-        raw: dict[str, Any] = yaml.safe_load(domain_path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(domain_path.read_text(encoding="utf-8")) or {}
         answers: dict[tuple[str, str], Answer] = {}
-        for name, variants in (raw.get("responses") or {}).items():
+        for name, variants in DomainFile.model_validate(raw).responses.items():
             if not name.startswith("utter_"):
                 continue
             intent = name.removeprefix("utter_")
-            for variant in variants or []:
-                lang = _language_of(variant)
-                if lang is None or "text" not in variant:
+            for variant in variants:
+                lang = variant.language
+                if lang is None or variant.text is None:
                     continue
-                meta: dict[str, Any] = variant.get("metadata") or {}
+                meta = variant.metadata
                 answers[(intent, lang)] = Answer(
                     intent=intent,
                     lang=lang,
-                    text=str(variant["text"]).strip(),
-                    resources=tuple(meta.get("resources") or ()),
-                    regional=bool(meta.get("regional", False)),
-                    specialist=bool(meta.get("specialist", False)),
+                    text=variant.text.strip(),
+                    resources=tuple(meta.resources),
+                    regional=meta.regional,
+                    specialist=meta.specialist,
                     facts=tuple(
-                        Fact(
-                            claim=str(f.get("claim", "")),
-                            source=str(f.get("source", "")),
-                            verified=bool(f.get("verified", False)),
-                        )
-                        for f in meta.get("facts") or ()
+                        Fact(claim=f.claim, source=f.source, verified=f.verified)
+                        for f in meta.facts
                     ),
                 )
         return cls(answers=answers)
@@ -107,10 +102,3 @@ class AnswerBook:
 
     def has(self, intent: str) -> bool:
         return all((intent, lang) in self.answers for lang in LANGUAGES)
-
-
-def _language_of(variant: dict[str, Any]) -> str | None:
-    for condition in variant.get("condition") or ():
-        if condition.get("name") == "language" and condition.get("value") in LANGUAGES:
-            return str(condition["value"])
-    return None

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-# What a menu entry may show instead of an intent's answer.
-EMERGENCY_NUMBERS = "emergency_numbers"
-SHOWS = frozenset({EMERGENCY_NUMBERS})
+from bot.content.schema import MenuFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,22 +32,18 @@ class Menu:
 
     @classmethod
     def load(cls, path: Path) -> Menu:
-        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return cls(
             categories=tuple(
                 MenuCategory(
-                    id=str(c["id"]),
-                    title=dict(c["title"]),
+                    id=c.id,
+                    title=dict(c.title),
                     questions=tuple(
-                        MenuQuestion(
-                            intent=str(q.get("intent") or ""),
-                            label=dict(q["label"]),
-                            show=str(q.get("show") or ""),
-                        )
-                        for q in c.get("questions") or ()
+                        MenuQuestion(intent=q.intent, label=dict(q.label), show=q.show)
+                        for q in c.questions
                     ),
                 )
-                for c in raw.get("categories") or ()
+                for c in MenuFile.model_validate(raw).categories
             )
         )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from bot.content import schema
 from bot.nlp.normalize import normalize
 
 _VOWELS = "аеиоуыэюя"
@@ -91,28 +91,25 @@ class ResourceDirectory:
 
     @classmethod
     def load(cls, path: Path) -> ResourceDirectory:
-        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        parsed = schema.ResourcesFile.model_validate(raw)
         emergency = tuple(
-            EmergencyNumber(number=str(e["number"]), label=dict(e.get("label") or {}))
-            for e in raw.get("emergency_numbers") or ()
+            EmergencyNumber(number=e.number, label=dict(e.label)) for e in parsed.emergency_numbers
         )
         national = {
-            r["id"]: Resource(
-                id=r["id"],
-                kind=str(r.get("kind", "phone")),
-                contact=str(r.get("contact") or ""),
-                name=dict(r.get("name") or {}),
-                description=dict(r.get("description") or {}),
-                source=str(r.get("source") or ""),
-                verified=bool(r.get("verified", False)),
+            r.id: Resource(
+                id=r.id,
+                kind=r.kind,
+                contact=r.contact,
+                name=dict(r.name),
+                description=dict(r.description),
+                source=r.source,
+                verified=r.verified,
             )
-            for r in raw.get("national") or ()
+            for r in parsed.national
         }
-        regions = {r["id"]: _region(r) for r in raw.get("regions") or ()}
-        order = {
-            str(situation): tuple(str(n) for n in numbers or ())
-            for situation, numbers in (raw.get("emergency_order") or {}).items()
-        }
+        regions = {r.id: _region(r) for r in parsed.regions}
+        order = {situation: tuple(numbers) for situation, numbers in parsed.emergency_order.items()}
         matchers: list[tuple[tuple[str, ...], str]] = []
         for region in regions.values():
             names = [*region.aliases, *region.name.values()]
@@ -144,25 +141,24 @@ def _matches(word: str, stem: str) -> bool:
     return word.startswith(stem) and len(word) - len(stem) <= _MAX_ENDING
 
 
-def _office(raw: dict[str, Any] | None) -> Office:
-    raw = raw or {}
+def _office(office: schema.Office) -> Office:
     return Office(
-        name=dict(raw.get("name") or {}),
-        phone=raw.get("phone"),
-        address=raw.get("address"),
-        website=raw.get("website"),
-        hours=raw.get("hours"),
-        social=tuple(raw.get("social") or ()),
-        verified=bool(raw.get("verified", False)),
+        name=dict(office.name),
+        phone=office.phone,
+        address=office.address,
+        website=office.website,
+        hours=office.hours,
+        social=tuple(office.social),
+        verified=office.verified,
     )
 
 
-def _region(raw: dict[str, Any]) -> Region:
+def _region(region: schema.RegionEntry) -> Region:
     return Region(
-        id=raw["id"],
-        name=dict(raw.get("name") or {}),
-        kind=str(raw.get("kind", "oblast")),
-        aliases=tuple(str(a) for a in raw.get("aliases") or ()),
-        department=_office(raw.get("department")),
-        advisory_center=_office(raw.get("advisory_center")),
+        id=region.id,
+        name=dict(region.name),
+        kind=region.kind,
+        aliases=tuple(region.aliases),
+        department=_office(region.department),
+        advisory_center=_office(region.advisory_center),
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from bot.content.schema import TaxonomyFile
 from bot.domain import Route
 
 
@@ -24,14 +24,12 @@ class Taxonomy:
 
     @classmethod
     def load(cls, path: Path) -> Taxonomy:
-        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         intents = {
-            item["name"]: IntentSpec(
-                name=item["name"],
-                route=Route(item["route"]),
-                description=" ".join(str(item.get("description", "")).split()),
+            item.name: IntentSpec(
+                name=item.name, route=item.route, description=" ".join(item.description.split())
             )
-            for item in raw["intents"]
+            for item in TaxonomyFile.model_validate(raw).intents
         }
         return cls(intents=intents)
 

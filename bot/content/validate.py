@@ -14,6 +14,10 @@ know about:
 - nlu/kk_ru.tsv (the Kazakh -> Russian word bridge of the NLU's word vectors)
   has folded Kazakh words, each once, and one Russian word each.
 
+The shape of each file (which keys, of which type, which routes) is the
+content schema's (`bot.content.schema`), the same models the bot loads the
+content with; its errors are reported here with the file and line.
+
 Unverified facts and contacts are warnings: they are expected while editors
 check them, and must not block a release. Errors make the exit code 1.
 """
@@ -27,11 +31,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
+from pydantic import ValidationError
 
+from bot.content import schema
 from bot.content.answers import OFFERS_A_SPECIALIST
-from bot.content.menu import SHOWS
 from bot.domain import CHANGE_LANGUAGE_INTENT, PRIVACY_QUESTION_INTENT, Route
 from bot.nlp.normalize import normalize
 from bot.nlu.data import LANGUAGES, Example, Located, YAMLError, compose, data_files, file_examples
@@ -148,7 +154,8 @@ def validate(root: Path, *, rasa: bool = False, project: Project | None = None) 
     """Check the checkout at `root`; with `rasa`, run `rasa data validate` as well."""
     report = Report()
     content = root / "content"
-    taxonomy = _taxonomy(content / "taxonomy.yml", report)
+    taxonomy_file = _load(content / "taxonomy.yml", report)
+    taxonomy = _taxonomy(taxonomy_file, report)
     if rasa:
         _rasa_validate(project or Project(root=root), report)
     domain = _load(root / "domain.yml", report)
@@ -159,14 +166,17 @@ def validate(root: Path, *, rasa: bool = False, project: Project | None = None) 
     _check_conflicts(examples, report)
     _check_near_duplicates(examples, report)
     resources = _load(content / "resources.yml", report)
+    if resources is not None:
+        _parsed(schema.ResourcesFile, resources, report)
     resource_ids = _resource_ids(resources)
     if taxonomy is not None:
         _check_answers(taxonomy, domain, root / "domain.yml", resource_ids, report)
-        _check_regions(content / "taxonomy.yml", resources, content / "resources.yml", report)
+        _check_regions(taxonomy_file, resources, content / "resources.yml", report)
         _check_emergency_order(taxonomy, resources, report)
         _check_menu(taxonomy, _load(content / "menu.yml", report, required=False), report)
         _check_safety(taxonomy, content / "safety", report)
     _warn_unverified_resources(resources, report)
+    _check_canned(_load(content / "canned.yml", report, required=False), report)
     _check_glossary(root, report)
     if not report.errors:
         _check_composed_lengths(root, report)
@@ -286,21 +296,63 @@ def _load(path: Path, report: Report, *, required: bool = True) -> Located | Non
         return None
 
 
-def _taxonomy(path: Path, report: Report) -> dict[str, _Intent] | None:
-    root = _load(path, report)
+Model = TypeVar("Model", bound=schema.Schema)
+
+
+def _parsed(model: type[Model], node: Located, report: Report) -> Model | None:
+    """`node` read with the content schema; its errors reported where they are written."""
+    try:
+        return model.model_validate(node.value)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            message = str(error["msg"])
+            if error["type"] != "kenes" and loc:  # Pydantic's own words: say which field
+                message = f"{_dotted(loc)}: {message}"
+            report.error(_node_at(node, loc).where, message)
+        return None
+
+
+def _node_at(node: Located, loc: tuple[int | str, ...]) -> Located:
+    """The node a schema error points at, or the deepest one written down."""
+    for key in loc:
+        elements = node.elements()
+        if isinstance(key, int):
+            child = elements[key] if 0 <= key < len(elements) else None
+        else:
+            child = node.get(key)
+        if child is None:
+            break
+        node = child
+    return node
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for key in loc:
+        path += f"[{key}]" if isinstance(key, int) else f".{key}" if path else str(key)
+    return path
+
+
+def _in_file_order(report: Report, start: int) -> None:
+    """Sort the issues added since `start` (one file's) by line."""
+
+    def line(issue: Issue) -> int:
+        _, _, number = issue.where.rpartition(":")
+        return int(number) if number.isdigit() else 0
+
+    report.issues[start:] = sorted(report.issues[start:], key=line)
+
+
+def _taxonomy(root: Located | None, report: Report) -> dict[str, _Intent] | None:
     if root is None:
         return None
     intents: dict[str, _Intent] = {}
     items = root.get("intents")
     for item in items.elements() if items is not None else ():
-        name, route = item.get("name"), item.get("route")
-        if name is None or route is None:
-            report.error(item.where, "a taxonomy intent needs `name` and `route`")
-            continue
-        try:
-            intents[str(name.value)] = _Intent(str(name.value), Route(route.value), item.where)
-        except ValueError:
-            report.error(route.where, f"unknown route {route.value!r}")
+        intent = _parsed(schema.TaxonomyIntent, item, report)
+        if intent is not None:
+            intents[intent.name] = _Intent(intent.name, intent.route, item.where)
     return intents
 
 
@@ -496,8 +548,16 @@ def _check_answers(
             report.error(where, f"{intent.name} ({intent.route.value}) has no answer {name}")
             continue
         seen: Counter[str] = Counter()
+        refused = False
         for variant in variants.elements():
-            lang = _variant_language(variant)
+            if not variant.is_mapping:
+                report.error(variant.where, f"{name}: a variant without a kk/ru language condition")
+                continue
+            parsed = _parsed(schema.AnswerVariant, variant, report)
+            if parsed is None:
+                refused = True  # reported; its language is not known for sure
+                continue
+            lang = parsed.language
             if lang is None:
                 report.error(variant.where, f"{name}: a variant without a kk/ru language condition")
                 continue
@@ -505,25 +565,12 @@ def _check_answers(
             _check_variant(name, lang, variant, resource_ids, report, faq=intent.route is Route.FAQ)
             if intent.route in (Route.CRISIS, Route.ESCALATE):
                 _check_sensitive_variant(name, lang, intent.route, variant, report)
-        for lang in LANGUAGES:
+        for lang in LANGUAGES if not refused else ():
             if seen[lang] == 0:
                 report.error(variants.where, f"{name} has no {lang} variant")
             elif seen[lang] > 1:
                 report.error(variants.where, f"{name} has {seen[lang]} {lang} variants; keep one")
     report.checked["answers"] = len(taxonomy)
-
-
-def _variant_language(variant: Located) -> str | None:
-    conditions = variant.get("condition")
-    for condition in conditions.elements() if conditions is not None else ():
-        value = condition.value
-        if (
-            isinstance(value, dict)
-            and value.get("name") == "language"
-            and value.get("value") in LANGUAGES
-        ):
-            return str(value["value"])
-    return None
 
 
 # A phone number, a short number or a link: what a sentence must not lose.
@@ -682,13 +729,13 @@ def _resource_ids(resources: Located | None) -> set[str]:
 
 
 def _check_regions(
-    taxonomy_path: Path, resources: Located | None, resources_path: Path, report: Report
+    taxonomy: Located | None, resources: Located | None, resources_path: Path, report: Report
 ) -> None:
-    taxonomy = _load(taxonomy_path, report)
-    regions = taxonomy.get("regions") if taxonomy is not None else None
+    node = taxonomy.get("regions") if taxonomy is not None else None
+    regions = _parsed(schema.TaxonomyRegions, node, report) if node is not None else None
     if regions is None or resources is None:
         return
-    wanted = [str(v) for key in ("cities", "oblasts") for v in (regions.value or {}).get(key, [])]
+    wanted = [*regions.cities, *regions.oblasts]
     known: set[str] = set()
     node = resources.get("regions")
     for item in node.elements() if node is not None else ():
@@ -739,20 +786,22 @@ def _region_key(name: str) -> str:
 def _check_menu(taxonomy: dict[str, _Intent], menu: Located | None, report: Report) -> None:
     if menu is None:
         return
+    start = len(report.issues)
+    _parsed(schema.MenuFile, menu, report)
     categories = menu.get("categories")
     for category in categories.elements() if categories is not None else ():
         questions = category.get("questions")
         for question in questions.elements() if questions is not None else ():
             intent = question.get("intent")
-            show = question.get("show")
             if intent is not None and str(intent.value) not in taxonomy:
                 report.error(intent.where, f"menu names unknown intent {intent.value!r}")
-            if show is not None and str(show.value) not in SHOWS:
-                report.error(
-                    show.where, f"menu shows unknown {show.value!r}: one of {sorted(SHOWS)}"
-                )
-            if (intent is None) == (show is None):
-                report.error(question.where, "a menu entry has either an intent or a show")
+    _in_file_order(report, start)
+
+
+def _check_canned(canned: Located | None, report: Report) -> None:
+    parsed = _parsed(schema.CannedFile, canned, report) if canned is not None else None
+    if parsed is not None:
+        report.checked["canned replies"] = len(parsed.canned)
 
 
 def _check_safety(taxonomy: dict[str, _Intent], folder: Path, report: Report) -> None:
@@ -774,9 +823,9 @@ def _check_safety(taxonomy: dict[str, _Intent], folder: Path, report: Report) ->
         situations = root.get("situations")
         if situations is not None:
             for situation in situations.elements():
-                _check_situation(taxonomy, situation, "id", seen, report)
+                _check_situation(taxonomy, situation, schema.ListedSituation, seen, report)
         elif root.get("situation") is not None:
-            _check_situation(taxonomy, root, "situation", seen, report)
+            _check_situation(taxonomy, root, schema.LexiconSituation, seen, report)
         else:
             report.error(path, "a safety lexicon needs `situation`, `route` and `intent`")
     if files and len(report.errors) == errors_before:
@@ -786,42 +835,31 @@ def _check_safety(taxonomy: dict[str, _Intent], folder: Path, report: Report) ->
 def _check_situation(
     taxonomy: dict[str, _Intent],
     situation: Located,
-    id_key: str,
+    model: type[schema.Situation],
     seen: dict[str, str],
     report: Report,
 ) -> None:
+    """The schema's checks, then whether the situation is new and its intent known."""
     report.checked["safety situations"] += 1
-    where = situation.where
-    ident, route, intent = (situation.get(k) for k in (id_key, "route", "intent"))
+    start = len(report.issues)
+    _parsed(model, situation, report)
+    ident, route, intent = (situation.get(k) for k in (model.ID, "route", "intent"))
     if ident is None or route is None or intent is None:
-        report.error(where, f"a situation needs {id_key}, route and intent")
         return
     if str(ident.value) in seen:
         report.error(ident.where, f"situation {ident.value!r} repeats {seen[str(ident.value)]}")
     seen[str(ident.value)] = ident.where
-    try:
-        route_value = Route(str(route.value))
-    except ValueError:
-        report.error(route.where, f"unknown route {route.value!r}")
-        return
     spec = taxonomy.get(str(intent.value))
+    # The route as written, even when the schema refused something else.
+    written = next((r for r in Route if r.value == str(route.value).strip()), None)
     if spec is None:
         report.error(intent.where, f"unknown intent {intent.value!r}")
-    elif spec.route is not route_value:
+    elif written is not None and spec.route is not written:
         report.warning(
             route.where,
-            f"route {route_value.value} differs from the taxonomy's {spec.route.value} "
-            f"for {spec.name}",
+            f"route {written.value} differs from the taxonomy's {spec.route.value} for {spec.name}",
         )
-    for key in ("patterns", "phrases"):
-        node = situation.get(key)
-        texts = node.value if node is not None else []
-        if node is not None and (
-            not isinstance(texts, list) or not all(isinstance(t, str) for t in texts)
-        ):
-            report.error(node.where, f"{key} must be a list of strings")
-    if situation.get("patterns") is None and situation.get("phrases") is None:
-        report.error(where, "a situation needs patterns or phrases")
+    _in_file_order(report, start)
 
 
 def _load_safety_check(folder: Path, taxonomy: dict[str, _Intent], report: Report) -> None:

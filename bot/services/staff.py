@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.content.schema import CannedFile
 from bot.db.models import Staff, utcnow
 from bot.db.repositories.cases import AuditRepository, CaseRepository
 from bot.db.repositories.staff import StaffRepository
@@ -152,14 +152,14 @@ class CannedReplies:
     def load(cls, path: Path) -> CannedReplies:
         if not path.exists():
             return cls(())
-        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         replies = tuple(
             CannedReply(
-                id=str(item["id"]),
-                title={str(k): str(v) for k, v in (item.get("title") or {}).items()},
-                text={str(k): str(v).strip() for k, v in (item.get("text") or {}).items()},
+                id=item.id,
+                title=dict(item.title),
+                text={lang: text.strip() for lang, text in item.text.items()},
             )
-            for item in raw.get("canned") or ()
+            for item in CannedFile.model_validate(raw).canned
         )
         return cls(replies)
 

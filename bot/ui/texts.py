@@ -19,8 +19,8 @@ from babel.dates import format_date
 
 from bot.content.answers import Answer
 from bot.content.library import ContentLibrary
-from bot.content.menu import EMERGENCY_NUMBERS
 from bot.content.resources import Office, Region, Resource
+from bot.content.schema import EMERGENCY_NUMBERS
 from bot.db.models import Case
 from bot.domain import STAFF_OUTCOMES, CaseOutcome, CaseStatus, Priority, Refusal
 from bot.services.cases import case_number
