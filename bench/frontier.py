@@ -180,9 +180,9 @@ def main() -> None:
     from bot.cli.safety import evaluate_offline, load_test_set
     from bot.config import Settings
     from bot.content import evaluate as ev
+    from bot.nlp.safety import SafetyCheck
     from bot.nlu.data import Example, read_examples
     from bot.nlu.tooling import Project
-    from bot.services.safety import SafetyCheck
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)

@@ -21,11 +21,11 @@ import pytest
 from bot.content import evaluate as ev
 from bot.content.taxonomy import Taxonomy
 from bot.nlp.normalize import normalize
+from bot.nlp.safety import SafetyCheck
 from bot.nlp.semantic import OTHER, SemanticHead
 from bot.nlu import tooling
 from bot.nlu.data import Example, plain_text, read_examples
 from bot.nlu.tooling import Project
-from bot.services.safety import SafetyCheck
 from nlu.route_guard import guard
 
 REPO = tooling.REPO_ROOT

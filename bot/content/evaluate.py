@@ -39,9 +39,9 @@ from typing import Any
 
 from bot.content.taxonomy import Taxonomy
 from bot.domain import FALLBACK_INTENT, Route
+from bot.nlp.safety import SafetyCheck
 from bot.nlu.data import Example, read_examples
 from bot.nlu.tooling import Project, ToolingError, ensure_venv
-from bot.services.safety import SafetyCheck
 
 DEFAULT_SEED = 2024
 DEFAULT_TEST_FRACTION = 0.2

@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from bot.content import schema
 from bot.content.answers import OFFERS_A_SPECIALIST
 from bot.domain import CHANGE_LANGUAGE_INTENT, PRIVACY_QUESTION_INTENT, Route
+from bot.nlp.lexicons import LexiconError, load_lexicons
 from bot.nlp.normalize import normalize
 from bot.nlu.data import LANGUAGES, Example, Located, YAMLError, compose, data_files, file_examples
 from bot.nlu.tooling import Project, ToolingError, ensure_venv
@@ -829,7 +830,7 @@ def _check_safety(taxonomy: dict[str, _Intent], folder: Path, report: Report) ->
         else:
             report.error(path, "a safety lexicon needs `situation`, `route` and `intent`")
     if files and len(report.errors) == errors_before:
-        _load_safety_check(folder, taxonomy, report)
+        _load_lexicons(folder, taxonomy, report)
 
 
 def _check_situation(
@@ -862,13 +863,9 @@ def _check_situation(
     _in_file_order(report, start)
 
 
-def _load_safety_check(folder: Path, taxonomy: dict[str, _Intent], report: Report) -> None:
+def _load_lexicons(folder: Path, taxonomy: dict[str, _Intent], report: Report) -> None:
     try:
-        from bot.services.safety import LexiconError, SafetyCheck
-    except ImportError:  # the safety check is optional for this validator
-        return
-    try:
-        SafetyCheck.from_directory(folder, intents=set(taxonomy))
+        load_lexicons(folder, intents=set(taxonomy))
     except LexiconError as exc:
         report.error(folder, str(exc))
 
