@@ -311,12 +311,8 @@ def _citizens(cases: Iterable[CaseFacts]) -> int:
     return len(linked) + detached
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _minutes(since: datetime, until: datetime) -> float:
-    return max(0.0, (_aware(until) - _aware(since)).total_seconds() / 60)
+    return max(0.0, (until - since).total_seconds() / 60)
 
 
 def _timing(
