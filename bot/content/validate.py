@@ -189,7 +189,8 @@ def _check_composed_lengths(root: Path, report: Report) -> None:
 
 def _check_glossary(root: Path, report: Report) -> None:
     """One term for each thing (bot/content/glossary.py): every variant found is an error."""
-    from bot.content.glossary import GLOSSARY, UnreadableTextError, glossary_problems
+    from bot.content.citizen_texts import UnreadableTextError
+    from bot.content.glossary import GLOSSARY, glossary_problems
 
     try:
         problems = glossary_problems(root)
