@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bot.content import evaluate as ev
+from bot.content.evaluation_report import write_report
 from bot.content.taxonomy import Taxonomy
 from bot.nlp.normalize import normalize
 from bot.nlp.safety import SafetyCheck
@@ -328,7 +329,7 @@ def test_report_files_are_written(tmp_path: Path) -> None:
     example = Example("greet", "ru", "привет", Path("x.yml"), 1)
     run = ev.FoldRun([example], [ev.Prediction("thanks", 0.7)], 1.0, 0.01)
     scores = ev.score([run], taxonomy, threshold=0.45)
-    written = ev.write_report(scores, tmp_path / "out", compare=("HEAD~1", scores))
+    written = write_report(scores, tmp_path / "out", compare=("HEAD~1", scores))
     assert [p.name for p in written] == ["report.md", "report.json", "confusion.png"]
     assert "| accuracy | 0.0 % | 0.0 % | +0.0 pt |" in written[0].read_text()
     assert json.loads(written[1].read_text())["compare"]["ref"] == "HEAD~1"
