@@ -44,8 +44,8 @@ from bot.nlp.normalize import tokens  # noqa: E402
 from bot.nlp.semantic import decide_route  # noqa: E402
 from nlu.route_guard import guard  # noqa: E402
 
-GUARD = "nlu.components.KenesRouteGuard"
-HEAD = "nlu.components.KenesSafetyHead"
+GUARD = "nlu.classifiers.KenesRouteGuard"
+HEAD = "nlu.classifiers.KenesSafetyHead"
 DEFAULT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 

@@ -625,7 +625,7 @@ import numpy as np
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from bot.nlp.normalize import normalize
-from nlu.components import KenesWordVectors, WordVectors
+from nlu.featurizers import KenesWordVectors, WordVectors
 
 vectors = WordVectors.shared()
 def cos(a, b):
@@ -684,7 +684,7 @@ _TOKENIZER_CHECK = r"""
 import json
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
-from nlu.components import KenesTokenizer
+from nlu.featurizers import KenesTokenizer
 
 tokenizer = KenesTokenizer(KenesTokenizer.get_default_config())
 found = {}
