@@ -33,11 +33,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, vstack  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
 from bot.nlp.semantic import SemanticHead, class_of, class_routes
+from bot.nlp.taxonomy import TAXONOMY_FILE, intent_routes
 from nlu.base import KenesComponent
 from nlu.featurizers import Encoders, embedding_of
 from nlu.route_guard import guard
-
-TAXONOMY = Path(__file__).resolve().parent.parent / "content" / "taxonomy.yml"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -56,7 +55,7 @@ class KenesSafetyHead(KenesComponent, IntentClassifier):
         "class_weight": "balanced",
         "crisis_threshold": 0.95,
         "escalate_threshold": 0.97,
-        "taxonomy": str(TAXONOMY),
+        "taxonomy": str(TAXONOMY_FILE),
     }
     STATE_FILE = "safety_head.npz"
 
@@ -79,7 +78,7 @@ class KenesSafetyHead(KenesComponent, IntentClassifier):
             LogisticRegression,
         )
 
-        routes = taxonomy_routes(Path(self.config["taxonomy"]))
+        routes = intent_routes(Path(self.config["taxonomy"]))
         pairs = [(e, embedding_of(e)) for e in training_data.intent_examples if e.get(INTENT)]
         found = [(e, v) for e, v in pairs if v is not None]
         labels = np.array([class_of(str(e.get(INTENT)), routes) for e, _ in found])
@@ -393,18 +392,6 @@ def _word_count(message: Message) -> int:
     return sum(1 for token in tokens if not str(token.text).startswith("emoji_"))
 
 
-def taxonomy_routes(path: Path = TAXONOMY) -> dict[str, str]:
-    """intent -> route, from the taxonomy (read with PyYAML, which Rasa depends on).
-
-    The same keys as the bot's schema (`bot.content.schema.TaxonomyIntent`),
-    which this Python 3.10 environment with pydantic 1 cannot import.
-    """
-    import yaml
-
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(i["name"]): str(i["route"]) for i in raw.get("intents") or () if "name" in i}
-
-
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class KenesRouteGuard(KenesComponent, IntentClassifier):
     """Prefer a sensitive route when the sensitive intents together are likely enough.
@@ -422,7 +409,7 @@ class KenesRouteGuard(KenesComponent, IntentClassifier):
         "sure_crisis_threshold": 1.0,
         "short_words": 0,
         "short_crisis_threshold": 1.0,
-        "taxonomy": str(TAXONOMY),
+        "taxonomy": str(TAXONOMY_FILE),
     }
     STATE_FILE = "routes.json"
 
@@ -434,7 +421,7 @@ class KenesRouteGuard(KenesComponent, IntentClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         # The routes are stored in the model: serving needs no taxonomy file.
-        self.routes = taxonomy_routes(Path(self.config["taxonomy"]))
+        self.routes = intent_routes(Path(self.config["taxonomy"]))
         self.persist()
         return self._resource
 
