@@ -44,8 +44,8 @@ from bot.nlp.normalize import tokens  # noqa: E402
 from bot.nlp.semantic import decide_route  # noqa: E402
 from nlu.route_guard import guard  # noqa: E402
 
-GUARD = "nlu.components.KenesRouteGuard"
-HEAD = "nlu.components.KenesSafetyHead"
+GUARD = "nlu.classifiers.KenesRouteGuard"
+HEAD = "nlu.classifiers.KenesSafetyHead"
 DEFAULT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
@@ -180,9 +180,9 @@ def main() -> None:
     from bot.cli.safety import evaluate_offline, load_test_set
     from bot.config import Settings
     from bot.content import evaluate as ev
+    from bot.nlp.safety import SafetyCheck
     from bot.nlu.data import Example, read_examples
     from bot.nlu.tooling import Project
-    from bot.services.safety import SafetyCheck
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)

@@ -66,7 +66,7 @@ def load_safety(settings: Settings) -> SafetyNet | None:
     The sentence encoder is loaded here, once, at start-up; if it cannot load,
     the log says so and the net goes on with the lexicons alone.
     """
-    from bot.services.safety import SafetyCheck
+    from bot.nlp.safety import SafetyCheck
     from bot.services.semantic import LayeredSafety, load_semantic
 
     directory = settings.content_dir / "safety"

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content.validate import Report, telegram_html_problems, validate, visible_length
+from bot.content.checks import Report
+from bot.content.validate import telegram_html_problems, validate, visible_length
 
 INTENTS = [
     {"name": "greet", "route": "service"},

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.config import Settings
 from bot.db.engine import create_engine, session_factory, upgrade
-from bot.db.models import Case, FeedbackVote, MessageLog, RelayedMessage, utcnow
+from bot.db.models import Case, Citizen, FeedbackVote, MessageLog, RelayedMessage, utcnow
 from bot.jobs import RetentionJob
 from bot.services.citizens import CitizenService
 from bot.services.feedback import FeedbackService
@@ -71,6 +71,29 @@ async def test_migrations_create_schema_and_downgrade(fresh_url: str) -> None:
         assert not (TABLES - {"alembic_version"}) & await _tables(engine)
         await asyncio.to_thread(upgrade, fresh_url)  # and back up again
         assert await _tables(engine) >= TABLES
+    finally:
+        await engine.dispose()
+
+
+async def test_datetimes_read_back_aware_in_utc(fresh_url: str) -> None:
+    """UTCDateTime: SQLite keeps no zone, yet every datetime read is aware, as on PostgreSQL."""
+    await asyncio.to_thread(upgrade, fresh_url)
+    engine = create_engine(fresh_url)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as session:
+            citizen = await CitizenService(session).choose_language(779, "kk")
+            citizen_id = citizen.id
+            await session.commit()
+        async with sessions() as session:
+            created = await session.scalar(
+                select(Citizen.created_at).where(Citizen.id == citizen_id)
+            )
+            latest = await session.scalar(select(func.max(Citizen.created_at)))
+        for moment in (created, latest):
+            assert moment is not None
+            assert moment.utcoffset() == timedelta(0)
+            assert abs(utcnow() - moment) < timedelta(minutes=5)
     finally:
         await engine.dispose()
 

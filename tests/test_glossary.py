@@ -6,13 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.content.citizen_texts import CONTENT_FILES, LANGUAGES, segments_cached
 from bot.content.glossary import (
-    CONTENT_FILES,
     GLOSSARY,
-    LANGUAGES,
     Concept,
     _correct_phrases,
-    _segments_cached,
     glossary_problems,
     offences,
     talk_button_problems,
@@ -34,7 +32,7 @@ def test_the_glossary_does_not_catch_correct_text(concept: Concept) -> None:
 def test_every_source_is_read() -> None:
     """The scanners find the texts (a renamed key must not silently empty the check)."""
     counts: dict[tuple[str, str | None], int] = {}
-    for segment in _segments_cached(REPO):
+    for segment in segments_cached(REPO):
         counts[segment.path, segment.lang] = counts.get((segment.path, segment.lang), 0) + 1
     for path in ("domain.yml", *CONTENT_FILES):
         for lang in LANGUAGES:

@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 
 from bot.content import evaluate as ev
+from bot.content.evaluation_report import write_report
 from bot.content.taxonomy import Taxonomy
 from bot.nlp.normalize import normalize
+from bot.nlp.safety import SafetyCheck
 from bot.nlp.semantic import OTHER, SemanticHead
 from bot.nlu import tooling
 from bot.nlu.data import Example, plain_text, read_examples
 from bot.nlu.tooling import Project
-from bot.services.safety import SafetyCheck
 from nlu.route_guard import guard
 
 REPO = tooling.REPO_ROOT
@@ -328,7 +329,7 @@ def test_report_files_are_written(tmp_path: Path) -> None:
     example = Example("greet", "ru", "привет", Path("x.yml"), 1)
     run = ev.FoldRun([example], [ev.Prediction("thanks", 0.7)], 1.0, 0.01)
     scores = ev.score([run], taxonomy, threshold=0.45)
-    written = ev.write_report(scores, tmp_path / "out", compare=("HEAD~1", scores))
+    written = write_report(scores, tmp_path / "out", compare=("HEAD~1", scores))
     assert [p.name for p in written] == ["report.md", "report.json", "confusion.png"]
     assert "| accuracy | 0.0 % | 0.0 % | +0.0 pt |" in written[0].read_text()
     assert json.loads(written[1].read_text())["compare"]["ref"] == "HEAD~1"
@@ -624,7 +625,7 @@ import numpy as np
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from bot.nlp.normalize import normalize
-from nlu.components import KenesWordVectors, WordVectors
+from nlu.featurizers import KenesWordVectors, WordVectors
 
 vectors = WordVectors.shared()
 def cos(a, b):
@@ -683,7 +684,7 @@ _TOKENIZER_CHECK = r"""
 import json
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
-from nlu.components import KenesTokenizer
+from nlu.featurizers import KenesTokenizer
 
 tokenizer = KenesTokenizer(KenesTokenizer.get_default_config())
 found = {}

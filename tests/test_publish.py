@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from bot.content import publish as publishing
-from bot.content.validate import Report
+from bot.content.checks import Report
 from bot.nlu.tooling import Project, free_port
 
 

@@ -35,9 +35,10 @@ from bot.cli.safety import (
 from bot.config import PROJECT_ROOT, Settings
 from bot.content.taxonomy import Taxonomy
 from bot.domain import Route
+from bot.nlp.lexicons import LexiconError
 from bot.nlp.normalize import normalize
+from bot.nlp.safety import SafetyCheck
 from bot.nlu.data import read_examples
-from bot.services.safety import LexiconError, SafetyCheck
 from bot.services.semantic import LayeredSafety
 
 LEXICONS = PROJECT_ROOT / "content" / "safety"

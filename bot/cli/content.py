@@ -91,6 +91,7 @@ def _add_evaluate(actions: Any) -> None:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from bot.content import evaluate as ev
+    from bot.content.evaluation_report import summary, write_report
 
     settings = Settings()
     threshold = settings.nlu_confidence_threshold if args.threshold is None else args.threshold
@@ -103,16 +104,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
         scores = ev.evaluate(
             project(settings), threshold=threshold, folds=args.folds, seed=seed, config=config
         )
-        print(f"this version: {ev.summary(scores)}")
+        print(f"this version: {summary(scores)}")
         compare = None
         if args.compare:
             with ev.worktree(REPO_ROOT, args.compare) as tree:
                 theirs = ev.evaluate(
                     project(settings, tree), threshold=threshold, folds=args.folds, seed=seed
                 )
-            print(f"{args.compare}: {ev.summary(theirs)}")
+            print(f"{args.compare}: {summary(theirs)}")
             compare = (args.compare, theirs)
-        written = ev.write_report(scores, args.out, compare=compare)
+        written = write_report(scores, args.out, compare=compare)
     except ToolingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -203,7 +204,7 @@ def _add_publish(actions: Any) -> None:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from bot.content.evaluate import summary
+    from bot.content.evaluation_report import summary
     from bot.content.publish import publish
 
     settings = Settings()

@@ -23,7 +23,7 @@ import yaml
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.domain import Route
-from bot.services.safety import SafetyCheck, SafetyVerdict
+from bot.nlp.safety import SafetyCheck, SafetyVerdict
 from bot.services.semantic import LayeredSafety
 
 DEFAULT_DATA = PROJECT_ROOT / "tests" / "data" / "safety"

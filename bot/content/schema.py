@@ -253,7 +253,7 @@ def _list_of_texts(key: str) -> BeforeValidator:
 class Situation(Schema):
     """A situation as a lexicon file states it (top-level `situation`, `route`, `intent`).
 
-    The safety check's own loader (`bot.services.safety`) then compiles its
+    The safety check's own loader (`bot.nlp.safety`) then compiles its
     words, with its stricter rules.
     """
 

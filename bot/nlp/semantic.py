@@ -3,7 +3,7 @@
 A multinomial logistic regression over the e5 embedding of a message
 (`bot.nlp.encoder`), with one class per sensitive intent of the taxonomy
 (escalate and crisis routes, which name the situation) and one `other` class
-for everything else. `nlu.components.KenesSafetyHead` fits it while the
+for everything else. `nlu.classifiers.KenesSafetyHead` fits it while the
 Rasa model trains; `python -m bot nlu train` stores it beside the model as
 plain arrays (`kenes-<hash>.safety.npz`, no pickle), and the bot's safety net
 (`bot.services.semantic`) reads it, so it works while the Rasa server is down.

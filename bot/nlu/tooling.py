@@ -11,7 +11,7 @@ the clone, keyed by content hashes:
 - the model at `$KENES_CACHE/models/kenes-<hash of data, config and code>.tar.gz`,
   copied into the clone's `models/` as well, with the bot's semantic safety
   head beside it (`kenes-<hash>.safety.npz`, taken out of the model: see
-  `nlu.components.KenesSafetyHead`);
+  `nlu.classifiers.KenesSafetyHead`);
 - the embeddings of the training examples at `$KENES_CACHE/embeddings/`
   (`bot.nlp.encoder.EmbeddingCache`), so retraining embeds only new texts.
 
@@ -50,7 +50,7 @@ COMPLETE_MARKER = ".complete"
 MODEL_PREFIX = "kenes-"
 MODEL_SUFFIX = ".tar.gz"
 HEAD_SUFFIX = ".safety.npz"
-# The head's file inside the model archive (nlu.components.HEAD_FILE).
+# The head's file inside the model archive (nlu.classifiers.HEAD_FILE).
 HEAD_MEMBER = "safety_head.npz"
 # Models kept in the clone's models/ besides the current one: enough to go back.
 KEEP_MODELS = 3

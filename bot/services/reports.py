@@ -1,10 +1,11 @@
 """The supervisors' report: how the service did over a period.
 
 Figures come from what the bot already writes (the routing log, votes,
-cases); `ReportService.build` returns them as data, already made safe to
-show: a figure that counts (or is computed from) fewer than five citizens is
-`HIDDEN` and is shown as "<5" everywhere, so no report can point to a person.
-Zero stays zero: it points to nobody. Nothing here imports aiogram; the
+cases); `ReportService.build` returns them as data (`bot.services.report_figures`),
+already made safe to show: a figure that counts (or is computed from) fewer
+than five citizens is `HIDDEN` and is shown as "<5" everywhere, so no report
+can point to a person. Zero stays zero: it points to nobody. The figures'
+names stay importable from here for the renderers. Nothing here imports aiogram; the
 Telegram text, the chart and the CSV files render a `Report`.
 
 Definitions (the issue leaves them to us):
@@ -26,11 +27,9 @@ Definitions (the issue leaves them to us):
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -42,234 +41,79 @@ from bot.db.repositories.cases import AuditRepository
 from bot.db.repositories.reports import CaseFacts, GroupCount, ReportRepository
 from bot.db.repositories.staff import StaffRepository
 from bot.domain import CaseStatus, OpenedVia, Priority, Route
+from bot.services.report_figures import (
+    DIMENSIONS,
+    HIDDEN,
+    MIN_CITIZENS,
+    MOST_DOWN,
+    OPEN_OUTCOME,
+    PERIOD_DAYS,
+    ROUTES,
+    SENSITIVE_ROUTES,
+    TOP_INTENTS,
+    UNDERSTOOD,
+    UNRECORDED,
+    CaseFigures,
+    Count,
+    DailyTraffic,
+    Hidden,
+    Measure,
+    MessageFigures,
+    PriorityFigures,
+    Report,
+    ReportPeriod,
+    SafetyFigures,
+    SafetyRow,
+    Share,
+    Tally,
+    Timing,
+    Traffic,
+    VoteFigures,
+    VoteRow,
+    nearest_rank,
+    protect,
+    protect_measure,
+    shown_order,
+)
 
-MIN_CITIZENS: Final = 5
-TOP_INTENTS: Final = 10
-MOST_DOWN: Final = 5
-DIMENSIONS: Final = ("lang", "region", "route")
-# The order routes are listed in: the everyday ones first, the most serious last.
-ROUTES: Final = ("faq", "service", "fallback", "escalate", "crisis")
-# Top intents are of messages the bot understood (not the fallback's guesses).
-UNDERSTOOD: Final = tuple(route for route in ROUTES if route != Route.FALLBACK.value)
-SENSITIVE_ROUTES: Final = (Route.CRISIS.value, Route.ESCALATE.value)
-OPEN_OUTCOME: Final = "open"
-UNRECORDED: Final = "unrecorded"
-
-
-class Hidden:
-    """A figure about fewer than MIN_CITIZENS citizens: shown as "<5"."""
-
-    _instance: Hidden | None = None
-
-    def __new__(cls) -> Hidden:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __str__(self) -> str:
-        return f"<{MIN_CITIZENS}"
-
-    def __repr__(self) -> str:
-        return "HIDDEN"
-
-
-HIDDEN: Final = Hidden()
-
-Count = int | Hidden
-# Minutes, a share in [0, 1] or a mean; None when there is nothing to measure.
-Measure = float | Hidden | None
-
-
-def protect(value: int, citizens: int) -> Count:
-    """The count as shown: hidden when 1-4 citizens are behind it."""
-    return HIDDEN if 0 < citizens < MIN_CITIZENS else value
-
-
-def protect_measure(value: float | None, citizens: int) -> Measure:
-    if value is None:
-        return None
-    return HIDDEN if 0 < citizens < MIN_CITIZENS else value
-
-
-def shown_order(figure: Count) -> int:
-    """Sort key for a shown figure: hidden ones rank below every shown one."""
-    return -1 if isinstance(figure, Hidden) else figure
-
-
-def nearest_rank(values: Sequence[float], percent: float) -> float | None:
-    """The nearest-rank percentile (the smallest value with `percent` at or below it)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(percent / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-# --- the period ------------------------------------------------------------------
-
-
-PERIOD_DAYS: Final = {"day": 1, "week": 7, "month": 30}
-
-
-@dataclass(frozen=True, slots=True)
-class ReportPeriod:
-    """Calendar days `start`..`end` (both included) in the office time zone."""
-
-    start: date
-    end: date
-    zone: ZoneInfo
-
-    def __post_init__(self) -> None:
-        if self.end < self.start:
-            raise ValueError("the period ends before it starts")
-
-    @classmethod
-    def last_days(cls, days: int, now: datetime, zone: ZoneInfo) -> ReportPeriod:
-        """The last `days` calendar days, today (so far) included."""
-        today = now.astimezone(zone).date()
-        return cls(today - timedelta(days=days - 1), today, zone)
-
-    @classmethod
-    def named(cls, name: str, now: datetime, zone: ZoneInfo) -> ReportPeriod:
-        """/stats day|week|month: today, the last 7 or the last 30 days."""
-        return cls.last_days(PERIOD_DAYS[name], now, zone)
-
-    @classmethod
-    def previous_week(cls, now: datetime, zone: ZoneInfo) -> ReportPeriod:
-        """The 7 whole days before today (the weekly report)."""
-        today = now.astimezone(zone).date()
-        return cls(today - timedelta(days=7), today - timedelta(days=1), zone)
-
-    @property
-    def bounds(self) -> tuple[datetime, datetime]:
-        """[first moment, moment after the last day) in UTC."""
-        first = datetime.combine(self.start, time(0), tzinfo=self.zone)
-        after = datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=self.zone)
-        return first.astimezone(UTC), after.astimezone(UTC)
-
-    @property
-    def days(self) -> list[date]:
-        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
-
-
-# --- the figures -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Traffic:
-    """Conversations and messages of one group (a day, a language, ...)."""
-
-    key: str | None
-    conversations: Count
-    messages: Count
-
-
-@dataclass(frozen=True, slots=True)
-class DailyTraffic:
-    day: date
-    dimension: str  # "all", "lang", "region" or "route"
-    key: str | None
-    conversations: Count
-    messages: Count
-
-
-@dataclass(frozen=True, slots=True)
-class Share:
-    """A part of all messages: how many, and what share (0..1) of them."""
-
-    count: Count
-    share: Measure
-
-
-@dataclass(frozen=True, slots=True)
-class Tally:
-    key: str
-    count: Count
-
-
-@dataclass(frozen=True, slots=True)
-class MessageFigures:
-    conversations: Count
-    messages: Count
-    daily: list[DailyTraffic]
-    by: dict[str, list[Traffic]]
-    intents: list[Tally]  # the top intents, by messages
-    fallback: Share
-    nlu_down: Share
-
-
-@dataclass(frozen=True, slots=True)
-class Timing:
-    """How fast cases were taken (or answered), against the SLA."""
-
-    measured: Count  # cases with a time
-    p50: Measure  # minutes
-    p90: Measure
-    within_sla: Measure  # share 0..1
-
-
-@dataclass(frozen=True, slots=True)
-class PriorityFigures:
-    priority: int
-    sla_minutes: float
-    opened: Count
-    take: Timing
-    reply: Timing
-    reannouncements: Count  # times announced again, unclaimed
-    reannounced_cases: Count  # cases announced again at least once
-
-
-@dataclass(frozen=True, slots=True)
-class CaseFigures:
-    opened: Count
-    by_priority: list[PriorityFigures]
-    by_via: list[Tally]
-    outcomes: list[Tally]  # OPEN_OUTCOME for cases not closed yet
-    crisis_outcomes: list[Tally]  # the urgent cases only
-    ratings: list[Tally]  # "1".."5"
-    rated: Count
-    rating_mean: Measure
-    per_counselor: list[Tally]  # the counselor's display name
-
-
-@dataclass(frozen=True, slots=True)
-class VoteRow:
-    intent: str
-    up: Count
-    down: Count
-
-
-@dataclass(frozen=True, slots=True)
-class VoteFigures:
-    up: Count
-    down: Count
-    by_intent: list[VoteRow]
-    most_down: list[VoteRow]
-
-
-@dataclass(frozen=True, slots=True)
-class SafetyRow:
-    route: str
-    intent: str | None
-    messages: Count
-    raised: Count  # of them, raised by the safety net over the NLU
-
-
-@dataclass(frozen=True, slots=True)
-class SafetyFigures:
-    rows: list[SafetyRow]
-    raised: Count
-    raised_nlu_down: Count  # raised while the NLU server was down
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    period: ReportPeriod
-    generated_at: datetime
-    messages: MessageFigures
-    cases: CaseFigures
-    votes: VoteFigures
-    safety: SafetyFigures
+__all__ = [
+    "DIMENSIONS",
+    "HIDDEN",
+    "MIN_CITIZENS",
+    "MOST_DOWN",
+    "OPEN_OUTCOME",
+    "PERIOD_DAYS",
+    "ROUTES",
+    "SENSITIVE_ROUTES",
+    "TOP_INTENTS",
+    "UNDERSTOOD",
+    "UNRECORDED",
+    "WEEKLY_ACTION",
+    "CaseFigures",
+    "Count",
+    "DailyTraffic",
+    "Hidden",
+    "Measure",
+    "MessageFigures",
+    "PriorityFigures",
+    "Report",
+    "ReportPeriod",
+    "ReportService",
+    "SafetyFigures",
+    "SafetyRow",
+    "Share",
+    "Tally",
+    "Timing",
+    "Traffic",
+    "VoteFigures",
+    "VoteRow",
+    "nearest_rank",
+    "protect",
+    "protect_measure",
+    "shown_order",
+    "sla_minutes",
+    "weekly_period",
+]
 
 
 def sla_minutes(settings: Settings) -> dict[int, float]:
@@ -311,12 +155,8 @@ def _citizens(cases: Iterable[CaseFacts]) -> int:
     return len(linked) + detached
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _minutes(since: datetime, until: datetime) -> float:
-    return max(0.0, (_aware(until) - _aware(since)).total_seconds() / 60)
+    return max(0.0, (until - since).total_seconds() / 60)
 
 
 def _timing(

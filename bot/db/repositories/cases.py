@@ -8,7 +8,7 @@ and the caller learns it from the row count.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -169,7 +169,7 @@ class CaseRepository:
         waits: list[float] = []
         for opened, taken in result.all():
             if opened is not None and taken is not None:
-                waits.append(max(0.0, (_aware(taken) - _aware(opened)).total_seconds()))
+                waits.append(max(0.0, (taken - opened).total_seconds()))
         return waits
 
     async def touch(self, case_id: int, **values: Any) -> None:
@@ -194,7 +194,7 @@ class CaseRepository:
         )
         if row is None or row[0] is not None:
             return None
-        return _aware(row[1]), int(row[2])
+        return row[1], int(row[2])
 
     async def mark_announced(self, case_ids: Sequence[int], now: datetime) -> None:
         """Announced again in the General topic: one more unclaimed re-announcement."""
@@ -232,11 +232,6 @@ class CaseRepository:
                 .values(citizen_id=None, chat_id=None)
             )
         return cases
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes; they were stored in UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class RelayRepository:
