@@ -29,9 +29,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from bot.devtools import emulator_settings
-from bot.devtools.emulator_limits import Clock, FloodControl, RateLimits
-from bot.devtools.emulator_media import (
+from devkit.emulator import settings as emulator_settings
+from devkit.emulator.files import (
     CAPTIONED_KINDS,
     DICE_EMOJI,
     FILE_KINDS,
@@ -39,8 +38,9 @@ from bot.devtools.emulator_media import (
     FileStore,
     build_other,
 )
-from bot.devtools.emulator_params import Handler, Params, Upload, read_params
-from bot.devtools.emulator_state import (
+from devkit.emulator.limits import Clock, FloodControl, RateLimits
+from devkit.emulator.params import Handler, Params, Upload, read_params
+from devkit.emulator.state import (
     DEFAULT_UPDATE_TYPES,
     UPDATE_TYPES,
     ApiCall,
@@ -53,7 +53,7 @@ from bot.devtools.emulator_state import (
     Topic,
     User,
 )
-from bot.devtools.emulator_text import (
+from devkit.emulator.text import (
     CALLBACK_ANSWER_LIMIT,
     CAPTION_LIMIT,
     TEXT_LIMIT,
