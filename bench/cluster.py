@@ -24,8 +24,8 @@ from common import wait_until
 from sqlalchemy import text
 
 from bot.db.engine import create_engine, upgrade
-from bot.devtools.telegram_emulator import TelegramEmulator
 from bot.nlu import tooling
+from devkit.emulator import TelegramEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from common import percentile, stub_nlu  # noqa: E402
 
-from bot.devtools.telegram_emulator import TelegramEmulator  # noqa: E402
 from bot.nlu import tooling  # noqa: E402
 from bot.nlu.client import RasaNLUClient  # noqa: E402
+from devkit.emulator import TelegramEmulator  # noqa: E402
 
 TOKEN = "777:bench-token"
 MESSAGES = [

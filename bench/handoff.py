@@ -33,9 +33,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import percentile, stub_nlu, wait_until  # noqa: E402
 
 from bot.db.engine import create_engine, session_factory, upgrade  # noqa: E402
-from bot.devtools.emulator_limits import RateLimits  # noqa: E402
-from bot.devtools.telegram_emulator import TelegramEmulator  # noqa: E402
 from bot.services.staff import StaffService  # noqa: E402
+from devkit.emulator import RateLimits, TelegramEmulator  # noqa: E402
 
 TOKEN = "778:handoff-bench-token"
 GROUP = -1009876543210

@@ -33,9 +33,8 @@ from cluster import Cluster, store  # noqa: E402
 from common import percentile, stub_nlu  # noqa: E402
 
 from bot.db.engine import create_engine, session_factory  # noqa: E402
-from bot.devtools.emulator_limits import RateLimits  # noqa: E402
-from bot.devtools.telegram_emulator import TelegramEmulator  # noqa: E402
 from bot.services.citizens import CitizenService  # noqa: E402
+from devkit.emulator import RateLimits, TelegramEmulator  # noqa: E402
 
 TOKEN = "555:replicas-bench"
 FIRST_CITIZEN = 70_000

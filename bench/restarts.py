@@ -36,9 +36,8 @@ from cluster import Cluster, case_desk_env, store  # noqa: E402
 from common import wait_until  # noqa: E402
 
 from bot.db.engine import create_engine, session_factory  # noqa: E402
-from bot.devtools.emulator_limits import RateLimits  # noqa: E402
-from bot.devtools.telegram_emulator import TelegramEmulator  # noqa: E402
 from bot.services.staff import StaffService  # noqa: E402
+from devkit.emulator import RateLimits, TelegramEmulator  # noqa: E402
 
 TOKEN = "123456:restart-bench"
 BOT_ID = 123456

@@ -18,9 +18,8 @@ from pydantic import SecretStr
 
 from bot.app import run_polling
 from bot.config import Settings
-from bot.devtools.emulator_limits import RateLimits
-from bot.devtools.telegram_emulator import TelegramEmulator
 from bot.nlu.client import NLUClient
+from devkit.emulator import RateLimits, TelegramEmulator
 
 BOT_TOKEN = "123456:e2e-test-token"
 BOT_ID = 123456

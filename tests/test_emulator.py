@@ -32,7 +32,7 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from bot.devtools.telegram_emulator import RateLimits, TelegramEmulator
+from devkit.emulator import RateLimits, TelegramEmulator
 
 TOKEN = "123456:emulator-test-token"
 USER = 1001

@@ -22,10 +22,8 @@ from sqlalchemy import select
 from bot.config import WEEKDAYS, Settings
 from bot.db.engine import create_engine, session_factory
 from bot.db.models import AuditEntry, Case
-from bot.devtools.emulator_limits import RateLimits
-from bot.devtools.emulator_state import SentMessage
-from bot.devtools.telegram_emulator import TelegramEmulator
 from bot.services.staff import StaffService
+from devkit.emulator import RateLimits, SentMessage, TelegramEmulator
 from tests.fakes import DEFAULT_RULES, KeywordNLU
 from tests.harness import BOT_ID, BOT_TOKEN, Harness, button, buttons
 

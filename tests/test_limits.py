@@ -9,9 +9,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.config import Settings
-from bot.devtools.emulator_limits import RateLimits
-from bot.devtools.telegram_emulator import TelegramEmulator
 from bot.telegram.limits import Limits, RateLimiter
+from devkit.emulator import RateLimits, TelegramEmulator
 from tests.fakes import KeywordNLU
 from tests.harness import running_bot
 

@@ -21,10 +21,8 @@ from typing import Any
 import pytest
 
 from bot.db.engine import create_engine, session_factory
-from bot.devtools.emulator_limits import RateLimits
-from bot.devtools.emulator_state import SentMessage
-from bot.devtools.telegram_emulator import TelegramEmulator
 from bot.services.staff import StaffService
+from devkit.emulator import RateLimits, SentMessage, TelegramEmulator
 from tests.conftest import port_open, require
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

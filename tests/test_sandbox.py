@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import WEEKDAYS, Settings
-from bot.sandbox import run_sandbox
+from devkit.sandbox import run_sandbox
 from tests.fakes import KeywordNLU
 
 

@@ -22,14 +22,13 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.db.engine import session_factory
-from bot.devtools.emulator_limits import RateLimits
-from bot.devtools.telegram_emulator import TelegramEmulator
 from bot.services.flood import Flood, RedisFloodCounter
 from bot.services.inbox import InboxService, chat_key
 from bot.services.memory import RedisConversationMemory
 from bot.telegram.limits import RateLimiter, SharedBuckets
 from bot.telegram.ordering import ChatLocks
 from bot.telegram.polling import DurablePolling
+from devkit.emulator import RateLimits, TelegramEmulator
 from tests.conftest import REDIS_URL, port_open, require
 
 pytestmark = pytest.mark.redis

@@ -17,9 +17,8 @@ from pydantic import SecretStr
 
 from bot.app import run_webhook
 from bot.config import Settings
-from bot.devtools.emulator_limits import RateLimits
-from bot.devtools.telegram_emulator import TelegramEmulator
 from bot.nlu import tooling
+from devkit.emulator import RateLimits, TelegramEmulator
 from tests.fakes import KeywordNLU
 from tests.harness import BOT_ID, BOT_TOKEN, button
 

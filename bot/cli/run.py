@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 from urllib.parse import urlparse
 
@@ -49,9 +49,29 @@ def local_nlu_server(settings: Settings, *, enabled: bool) -> Iterator[None]:
         server.stop()
 
 
+def _sandbox() -> Callable[[Settings], Coroutine[Any, Any, None]] | None:
+    """The sandbox chat lives in the repository's devkit/, not in the wheel."""
+    try:
+        from devkit.sandbox import run_sandbox
+    except ModuleNotFoundError as error:
+        if error.name not in ("devkit", "devkit.sandbox"):
+            raise
+        print(
+            "BOT_TOKEN is not set, and the sandbox chat that runs without it needs a "
+            "checkout of the Kenes repository (its devkit/ package): run "
+            "`python -m bot run` at the repository's root, or set BOT_TOKEN.",
+            file=sys.stderr,
+        )
+        return None
+    return run_sandbox
+
+
 def run(args: argparse.Namespace) -> int:
     settings = Settings()
     sandbox = settings.bot_token is None
+    run_sandbox = _sandbox() if sandbox else None
+    if sandbox and run_sandbox is None:
+        return 2
     log_file = PROJECT_ROOT / "var" / "sandbox.log" if sandbox else None
     setup_logging(settings.log_level, log_file=log_file)
     if log_file is not None:
@@ -61,9 +81,7 @@ def run(args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     with local_nlu_server(settings, enabled=not args.no_nlu_server):
         try:
-            if sandbox:
-                from bot.sandbox import run_sandbox
-
+            if run_sandbox is not None:
                 asyncio.run(run_sandbox(settings))
             elif settings.webhook_url:
                 from bot.app import run_webhook

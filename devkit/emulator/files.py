@@ -14,6 +14,7 @@ import copy
 import itertools
 import random
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,3 +233,11 @@ def build_other(kind: str, **values: Any) -> dict[str, Any]:
         emoji = str(values.get("emoji") or "🎲")
         return {"emoji": emoji, "value": random.randint(1, DICE_EMOJI.get(emoji, 6))}
     raise ValueError(f"unknown media kind {kind!r}")
+
+
+def media_kind(message: Mapping[str, Any]) -> str | None:
+    """Which kind of media a message carries, if any."""
+    for kind in ("animation", *MEDIA_KINDS):
+        if kind in message:
+            return kind
+    return None

@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.devtools.telegram_emulator import TelegramEmulator
 from bot.nlu.client import NLUClient
+from devkit.emulator import TelegramEmulator
 
 SANDBOX_TOKEN = "1000:sandbox-token"
 CITIZEN_ID = 4242

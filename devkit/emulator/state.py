@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.devtools.emulator_limits import FloodControl
+from devkit.emulator.limits import FloodControl
 
 JsonDict = dict[str, Any]
 

@@ -7,9 +7,9 @@ import copy
 import json
 import re
 
-from bot.devtools.emulator_params import Handler, Params
-from bot.devtools.emulator_state import BotState, JsonDict
-from bot.devtools.emulator_text import bad_request
+from devkit.emulator.params import Handler, Params
+from devkit.emulator.state import BotState, JsonDict
+from devkit.emulator.text import bad_request
 
 _BOT_COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 
