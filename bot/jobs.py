@@ -39,6 +39,7 @@ from bot.handlers.staff.stats import render_report
 from bot.services.cases import CaseService
 from bot.services.reports import ReportService, weekly_period
 from bot.services.retention import purge
+from bot.telegram import text_limits
 from bot.ui import report_texts, texts
 
 logger = logging.getLogger(__name__)
@@ -202,7 +203,7 @@ class WeeklyReportJob:
                 text = report_texts.weekly_title() + "\n" + text
                 caption = report_texts.chart_caption(report)
             try:
-                for chunk in texts.chunk_lines(text):
+                for chunk in text_limits.chunk_lines(text):
                     await self._bot.send_message(chat_id=self._desk.chat_id, text=chunk)
                 await self._bot.send_photo(
                     chat_id=self._desk.chat_id,

@@ -8,6 +8,7 @@ from bot.content.library import ContentLibrary
 from bot.domain import CHANGE_LANGUAGE_INTENT, PRIVACY_QUESTION_INTENT, REQUEST_HUMAN_INTENT, Route
 from bot.handlers.case_relay import current_handoff
 from bot.services.conversation import Outcome
+from bot.telegram import text_limits
 from bot.ui import texts
 
 
@@ -109,7 +110,7 @@ async def _send_sensitive(
     parts = [] if answer is None or asked_for_person else [answer.text_for(counselors=False)]
     if handoff is None:
         parts.append(texts.person_unavailable(outcome.region, lang))
-        await message.answer(texts.fit("\n\n".join(parts)))
+        await message.answer(text_limits.fit("\n\n".join(parts)))
         return
     if answer is None:  # sensitive, and nothing curated to say: a person at once
         await handoff.open_case(

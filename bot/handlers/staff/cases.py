@@ -18,6 +18,7 @@ from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService, Decision
 from bot.services.staff import CannedReplies, StaffService, role_of
+from bot.telegram import text_limits
 from bot.ui import texts
 from bot.ui.callbacks import CaseAction, CaseClose, CaseSend, CaseTransfer
 
@@ -186,7 +187,7 @@ def _render(
     if kind == "c":
         reply = canned.get(key)
         text = reply.text.get(lang) if reply else None
-        return [escape(piece) for piece in texts.split_text(text)] if text else []
+        return [escape(piece) for piece in text_limits.split_text(text)] if text else []
     return []
 
 
@@ -221,7 +222,7 @@ async def send_to_citizen(
     await query.answer(texts.picker_done())
     await service.sent_content(case, staff, f"{callback_data.kind}:{callback_data.key}")
     record = texts.sent_to_citizen() + "\n\n" + "\n\n".join(pieces)
-    for chunk in texts.chunk_lines(record):
+    for chunk in text_limits.chunk_lines(record):
         await desk.post(bot, case, chunk)
 
 

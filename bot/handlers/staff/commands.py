@@ -14,13 +14,14 @@ from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService
 from bot.services.staff import StaffError, StaffService, role_of
+from bot.telegram import text_limits
 from bot.ui import texts
 
 router = Handlers(name="staff_commands")
 
 
 async def _reply(message: Message, text: str) -> None:
-    for chunk in texts.chunk_lines(text):
+    for chunk in text_limits.chunk_lines(text):
         await message.reply(chunk)
 
 
