@@ -9,7 +9,7 @@ from bot.config import PROJECT_ROOT
 from bot.content.answers import OFFERS_A_SPECIALIST, Answer
 from bot.content.library import ContentLibrary
 from bot.domain import Route
-from bot.ui import texts
+from bot.ui import shared_texts, texts
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,7 @@ def test_a_region_without_contacts_says_so_once_and_offers_a_person(
     answer = content.answers.get("contact_department", "ru")
     region = content.resources.regions["almaty"]
     assert answer is not None
-    assert texts.contacts_missing(region)
+    assert shared_texts.contacts_missing(region)
     with i18n.context(), i18n.use_locale("ru"):
         text = texts.answer_text(answer, content, region, counselors=True)
         keyboard = texts.answer_keyboard(answer, content, region, log_id=1, counselors=True)

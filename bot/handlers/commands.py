@@ -17,7 +17,7 @@ from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
 from bot.services.citizens import CitizenService
 from bot.services.memory import ChatMemory
-from bot.ui import texts
+from bot.ui import shared_texts, texts
 from bot.ui.callbacks import ForgetConfirm, RegionChoice
 
 router = Handlers(name="commands")
@@ -49,8 +49,8 @@ def _region_reply(
     if whole:
         text = texts.resources_text(content, region, lang, counselors=counselors)
     else:
-        text = texts.region_block(region, lang, counselors=counselors)
-    offer = counselors and texts.contacts_missing(region)
+        text = shared_texts.region_block(region, lang, counselors=counselors)
+    offer = counselors and shared_texts.contacts_missing(region)
     return text, texts.person_keyboard() if offer else None
 
 

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.handlers.registry import Handlers
 from bot.services.citizens import CitizenService
-from bot.ui import texts
+from bot.ui import shared_texts, texts
 from bot.ui.callbacks import AcceptNotice, LanguageChoice
 
 router = Handlers(name="start")
@@ -36,7 +36,7 @@ async def language_chosen(
     settings: Settings,
     i18n: I18n,
 ) -> None:
-    if callback_data.code not in texts.LANGUAGE_NAMES or query.message is None:
+    if callback_data.code not in shared_texts.LANGUAGE_NAMES or query.message is None:
         await query.answer(_("This button is no longer active. Please open /menu."))
         return
     citizen = await CitizenService(session).choose_language(query.from_user.id, callback_data.code)

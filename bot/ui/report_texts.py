@@ -27,7 +27,7 @@ from bot.services.reports import (
     Timing,
     Traffic,
 )
-from bot.ui import texts
+from bot.ui import shared_texts, texts
 
 # --- labels (plain text; escape them for Telegram HTML) ---------------------------
 
@@ -68,7 +68,7 @@ def outcome_label(outcome: str) -> str:
 
 
 def language_label(lang: str | None) -> str:
-    return texts.LANGUAGE_NAMES.get(lang or "", lang or "—")
+    return shared_texts.LANGUAGE_NAMES.get(lang or "", lang or "—")
 
 
 def region_label(region: str | None, content: ContentLibrary, lang: str) -> str:

@@ -19,7 +19,7 @@ from babel.dates import format_date
 
 from bot.content.answers import Answer
 from bot.content.library import ContentLibrary
-from bot.content.resources import Office, Region, Resource
+from bot.content.resources import Region, Resource
 from bot.content.schema import EMERGENCY_NUMBERS
 from bot.db.models import Case
 from bot.domain import STAFF_OUTCOMES, CaseOutcome, CaseStatus, Priority, Refusal
@@ -42,8 +42,15 @@ from bot.ui.callbacks import (
     Topic,
     Vote,
 )
-
-LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский"}
+from bot.ui.shared_texts import (
+    LANGUAGE_NAMES,
+    STAR,
+    contacts_missing,
+    region_lines,
+    resource_line,
+    unverified_note,
+    with_note,
+)
 
 
 def language_prompt() -> str:
@@ -153,71 +160,6 @@ def talk_button(intent: str = "") -> InlineKeyboardButton:
     )
 
 
-# A contact or office not yet confirmed carries this star; one footnote explains it.
-_STAR = "*"
-
-
-def unverified_note() -> str:
-    return _("<i>* not yet confirmed by an editor</i>")
-
-
-def _resource_line(resource: Resource, lang: str) -> str:
-    name = escape(resource.name.get(lang) or resource.id)
-    if not resource.contact:
-        return f"• {name}: " + _("its address is not in the directory yet") + _STAR
-    contact = escape(resource.contact)
-    line = f"• <b>{contact}</b> — {name}" if not resource.is_url else f"• {name}: {contact}"
-    return line if resource.verified else line + _STAR
-
-
-def _with_note(lines: list[str]) -> list[str]:
-    """`lines`, and the footnote once if any of them carries the star."""
-    if any(_STAR in line for line in lines):
-        return [*lines, unverified_note()]
-    return lines
-
-
-def office_details(office: Office) -> list[str]:
-    known = [
-        (_("Phone"), office.phone),
-        (_("Address"), office.address),
-        (_("Hours"), office.hours),
-        (_("Website"), office.website),
-    ]
-    details = [f"{label}: {escape(value)}" for label, value in known if value]
-    details.extend(escape(link) for link in office.social if link)
-    return details
-
-
-def office_lines(office: Office, lang: str) -> list[str]:
-    name = f"<b>{escape(office.name.get(lang, ''))}</b>"
-    return [name if office.verified else name + _STAR, *office_details(office)]
-
-
-def contacts_missing(region: Region) -> bool:
-    """True when an office of the region has no contact in the directory yet."""
-    return not (region.department.has_contacts and region.advisory_center.has_contacts)
-
-
-def _region_lines(region: Region, lang: str, *, counselors: bool) -> list[str]:
-    """The region's offices; where their contacts are missing, says so, and offers a
-    specialist here only when counselors work from a staff group."""
-    lines = [f"<b>{escape(region.name.get(lang, region.id))}</b>"]
-    lines.extend(office_lines(region.department, lang))
-    lines.extend(office_lines(region.advisory_center, lang))
-    if contacts_missing(region) and counselors:
-        lines.append(
-            _("Their contacts are not in the directory yet; a specialist can help you here.")
-        )
-    elif contacts_missing(region):
-        lines.append(_("Their contacts are not in the directory yet."))
-    return lines
-
-
-def region_block(region: Region, lang: str, *, counselors: bool) -> str:
-    return "\n".join(_with_note(_region_lines(region, lang, counselors=counselors)))
-
-
 def answer_text(
     answer: Answer,
     content: ContentLibrary,
@@ -239,13 +181,13 @@ def answer_text(
     ]
     parts = [answer.text_for(counselors=counselors)]
     if phones:
-        lines = [_resource_line(r, answer.lang) for r in phones]
+        lines = [resource_line(r, answer.lang) for r in phones]
         parts.append("\n".join(lines))
     if region is not None:
-        block = _region_lines(region, answer.lang, counselors=counselors)
+        block = region_lines(region, answer.lang, counselors=counselors)
         lines.extend(block)
         parts.append("\n".join(block))
-    if any(_STAR in line for line in lines):
+    if any(STAR in line for line in lines):
         parts.append(unverified_note())
     if feedback:
         parts.append(_("<i>Was this helpful?</i>"))
@@ -399,13 +341,13 @@ def region_keyboard(content: ContentLibrary, lang: str, intent: str = "") -> Inl
 
 
 def resources_text(content: ContentLibrary, region: Region, lang: str, *, counselors: bool) -> str:
-    national = [_resource_line(r, lang) for r in content.resources.national.values()]
-    regional = _region_lines(region, lang, counselors=counselors)
+    national = [resource_line(r, lang) for r in content.resources.national.values()]
+    regional = region_lines(region, lang, counselors=counselors)
     parts = [
         "\n".join(regional),
         _("<b>National resources</b>") + "\n" + "\n".join(national),
     ]
-    if any(_STAR in line for line in [*regional, *national]):
+    if any(STAR in line for line in [*regional, *national]):
         parts.append(unverified_note())
     parts.append(_("To change the region, use /resources again and choose another one."))
     return fit("\n\n".join(parts))
@@ -950,11 +892,11 @@ def resources_keyboard(
 
 
 def resource_card(resource: Resource, lang: str) -> str:
-    lines = [_resource_line(resource, lang)]
+    lines = [resource_line(resource, lang)]
     description = resource.description.get(lang)
     if description:
         lines.append(escape(" ".join(description.split())))
-    return "\n".join(_with_note(lines))
+    return "\n".join(with_note(lines))
 
 
 def canned_prompt(language: str, *, empty: bool) -> str:

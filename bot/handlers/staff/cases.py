@@ -19,7 +19,7 @@ from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService, Decision
 from bot.services.staff import CannedReplies, StaffService, role_of
 from bot.telegram import text_limits
-from bot.ui import texts
+from bot.ui import shared_texts, texts
 from bot.ui.callbacks import CaseAction, CaseClose, CaseSend, CaseTransfer
 
 router = Handlers(name="staff_cases")
@@ -181,7 +181,7 @@ def _render(
             return [texts.emergency_block(content, lang)]
         if key == "region":
             region = content.resources.regions.get(case.region or "")
-            return [texts.region_block(region, lang, counselors=True)] if region else []
+            return [shared_texts.region_block(region, lang, counselors=True)] if region else []
         resource = content.resources.national.get(key)
         return [texts.resource_card(resource, lang)] if resource else []
     if kind == "c":
