@@ -17,7 +17,7 @@ from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
 from bot.services.citizens import CitizenService
 from bot.services.memory import ChatMemory
-from bot.ui import shared_texts, texts
+from bot.ui import keyboards, shared_texts, texts
 from bot.ui.callbacks import ForgetConfirm, RegionChoice
 
 router = Handlers(name="commands")
@@ -37,7 +37,7 @@ async def show_privacy(message: Message, settings: Settings, citizen: Citizen | 
     consented = citizen is not None and citizen.consent_at is not None
     await message.answer(
         texts.privacy_notice(settings.message_log_days),
-        reply_markup=None if consented else texts.notice_keyboard(),
+        reply_markup=None if consented else keyboards.notice_keyboard(),
     )
 
 
@@ -51,7 +51,7 @@ def _region_reply(
     else:
         text = shared_texts.region_block(region, lang, counselors=counselors)
     offer = counselors and shared_texts.contacts_missing(region)
-    return text, texts.person_keyboard() if offer else None
+    return text, keyboards.person_keyboard() if offer else None
 
 
 @router.message(Command("resources"))
@@ -66,7 +66,7 @@ async def show_resources(
     region = content.resources.regions.get(citizen.region or "") if citizen else None
     if region is None:
         await message.answer(
-            texts.region_prompt(), reply_markup=texts.region_keyboard(content, lang)
+            texts.region_prompt(), reply_markup=keyboards.region_keyboard(content, lang)
         )
         return
     text, markup = _region_reply(content, region, lang, whole=True, counselors=desk is not None)
@@ -99,7 +99,7 @@ async def region_chosen(
 
 @router.message(Command("forget"))
 async def ask_forget(message: Message) -> None:
-    await message.answer(texts.forget_prompt(), reply_markup=texts.forget_keyboard())
+    await message.answer(texts.forget_prompt(), reply_markup=keyboards.forget_keyboard())
 
 
 @router.callback_query(ForgetConfirm.filter())

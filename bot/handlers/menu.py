@@ -16,7 +16,7 @@ from bot.handlers.replies import send_outcome
 from bot.services.citizens import CitizenService
 from bot.services.conversation import ConversationService
 from bot.services.routing import MessageRouter
-from bot.ui import texts
+from bot.ui import keyboards, texts
 from bot.ui.callbacks import Emergency, MenuOpen, Topic
 
 router = Handlers(name="menu")
@@ -27,7 +27,9 @@ async def show_menu(
     message: Message, citizen: Citizen | None, content: ContentLibrary, i18n: I18n
 ) -> None:
     lang = citizen.language if citizen and citizen.language else i18n.current_locale
-    await message.answer(texts.menu_prompt(), reply_markup=texts.main_menu_keyboard(content, lang))
+    await message.answer(
+        texts.menu_prompt(), reply_markup=keyboards.main_menu_keyboard(content, lang)
+    )
 
 
 @router.callback_query(MenuOpen.filter())
@@ -44,19 +46,19 @@ async def open_menu(
         return
     if not callback_data.category:
         await query.message.answer(
-            texts.menu_prompt(), reply_markup=texts.main_menu_keyboard(content, lang)
+            texts.menu_prompt(), reply_markup=keyboards.main_menu_keyboard(content, lang)
         )
         return
     category = content.menu.category(callback_data.category)
     if category is None:
         await query.message.answer(
             _("This button is no longer active. Please open /menu."),
-            reply_markup=texts.main_menu_keyboard(content, lang),
+            reply_markup=keyboards.main_menu_keyboard(content, lang),
         )
         return
     await query.message.answer(
         texts.category_prompt(category.title.get(lang, category.id)),
-        reply_markup=texts.category_keyboard(content, category.id, lang),
+        reply_markup=keyboards.category_keyboard(content, category.id, lang),
     )
 
 

@@ -9,7 +9,7 @@ from bot.domain import CHANGE_LANGUAGE_INTENT, PRIVACY_QUESTION_INTENT, REQUEST_
 from bot.handlers.case_relay import current_handoff
 from bot.services.conversation import Outcome
 from bot.telegram import text_limits
-from bot.ui import texts
+from bot.ui import keyboards, texts
 
 
 async def send_outcome(
@@ -27,13 +27,13 @@ async def send_outcome(
         # The numbers first, in a message of their own, before anything else.
         await message.answer(texts.emergency_block(content, lang, decision.intent))
     if decision.intent == CHANGE_LANGUAGE_INTENT and route is Route.SERVICE:
-        await message.answer(texts.language_prompt(), reply_markup=texts.language_keyboard())
+        await message.answer(texts.language_prompt(), reply_markup=keyboards.language_keyboard())
         return
     if decision.intent == PRIVACY_QUESTION_INTENT and route is Route.SERVICE:
         # The one privacy text, the same as /start and /privacy show.
         await message.answer(
             texts.privacy_notice(privacy_days),
-            reply_markup=None if consented else texts.notice_keyboard(),
+            reply_markup=None if consented else keyboards.notice_keyboard(),
         )
         return
     if route in (Route.CRISIS, Route.ESCALATE):
@@ -44,7 +44,7 @@ async def send_outcome(
     if answer is None:
         await message.answer(
             texts.fallback_text(nlu_available=decision.nlu_available, counselors=counselors),
-            reply_markup=texts.fallback_keyboard(
+            reply_markup=keyboards.fallback_keyboard(
                 content, outcome.suggestions, lang, counselors=counselors
             ),
         )
@@ -52,7 +52,7 @@ async def send_outcome(
     if route is Route.FALLBACK:
         await message.answer(
             answer.text_for(counselors=counselors),
-            reply_markup=texts.fallback_keyboard(
+            reply_markup=keyboards.fallback_keyboard(
                 content, outcome.suggestions, lang, counselors=counselors
             ),
         )
@@ -68,14 +68,14 @@ async def send_outcome(
         text = texts.degraded_text(counselors=counselors) + "\n\n" + text
     await message.answer(
         text,
-        reply_markup=texts.answer_keyboard(
+        reply_markup=keyboards.answer_keyboard(
             answer, content, outcome.region, outcome.log_id, counselors=counselors
         ),
     )
     if outcome.needs_region:
         await message.answer(
             texts.region_prompt(),
-            reply_markup=texts.region_keyboard(content, lang, intent=answer.intent),
+            reply_markup=keyboards.region_keyboard(content, lang, intent=answer.intent),
         )
 
 
@@ -119,5 +119,5 @@ async def _send_sensitive(
         return
     await message.answer(
         texts.answer_text(answer, content, outcome.region, counselors=True, feedback=False),
-        reply_markup=texts.person_keyboard(answer.intent),
+        reply_markup=keyboards.person_keyboard(answer.intent),
     )

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.handlers.registry import Handlers
 from bot.services.citizens import CitizenService
-from bot.ui import shared_texts, texts
+from bot.ui import keyboards, shared_texts, texts
 from bot.ui.callbacks import AcceptNotice, LanguageChoice
 
 router = Handlers(name="start")
@@ -24,7 +24,7 @@ router = Handlers(name="start")
 @router.message(CommandStart())
 @router.message(Command("language"))
 async def choose_language(message: Message) -> None:
-    await message.answer(texts.language_prompt(), reply_markup=texts.language_keyboard())
+    await message.answer(texts.language_prompt(), reply_markup=keyboards.language_keyboard())
 
 
 @router.callback_query(LanguageChoice.filter())
@@ -49,13 +49,15 @@ async def language_chosen(
             # Consent is the citizen's own act: the button, not the language.
             await query.message.answer(
                 texts.privacy_notice(settings.message_log_days),
-                reply_markup=texts.notice_keyboard(),
+                reply_markup=keyboards.notice_keyboard(),
             )
             return
         await query.message.answer(texts.privacy_notice(settings.message_log_days))
         await query.message.answer(
             texts.welcome() + "\n\n" + texts.menu_prompt(),
-            reply_markup=texts.main_menu_keyboard(content, citizen.language or callback_data.code),
+            reply_markup=keyboards.main_menu_keyboard(
+                content, citizen.language or callback_data.code
+            ),
         )
 
 
@@ -75,5 +77,5 @@ async def notice_accepted(
         if first:
             await query.message.answer(
                 texts.welcome() + "\n\n" + texts.menu_prompt(),
-                reply_markup=texts.main_menu_keyboard(content, lang),
+                reply_markup=keyboards.main_menu_keyboard(content, lang),
             )

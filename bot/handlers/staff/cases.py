@@ -19,7 +19,7 @@ from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService, Decision
 from bot.services.staff import CannedReplies, StaffService, role_of
 from bot.telegram import text_limits
-from bot.ui import shared_texts, texts
+from bot.ui import keyboards, shared_texts, texts
 from bot.ui.callbacks import CaseAction, CaseClose, CaseSend, CaseTransfer
 
 router = Handlers(name="staff_cases")
@@ -99,7 +99,7 @@ async def transfer_picker(
     ]
     await query.answer()
     await desk.post(
-        bot, case, texts.transfer_prompt(case.id), texts.transfer_keyboard(case.id, others)
+        bot, case, texts.transfer_prompt(case.id), keyboards.transfer_keyboard(case.id, others)
     )
 
 
@@ -140,7 +140,7 @@ async def close_picker(
     if case is None:
         return
     await query.answer()
-    await desk.post(bot, case, texts.close_prompt(case.id), texts.close_keyboard(case.id))
+    await desk.post(bot, case, texts.close_prompt(case.id), keyboards.close_keyboard(case.id))
 
 
 @router.callback_query(CaseClose.filter())

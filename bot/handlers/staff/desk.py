@@ -28,7 +28,7 @@ from bot.domain import CaseOutcome, OpenedVia, Priority, Route
 from bot.services.cases import CaseService, Opened, aware
 from bot.services.office_hours import OfficeHours
 from bot.services.staff import StaffService
-from bot.ui import texts
+from bot.ui import keyboards, texts
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ class CaseDesk:
             now=utcnow(),
             zone=self.hours.zone,
         )
-        return text, texts.case_card_keyboard(case)
+        return text, keyboards.case_card_keyboard(case)
 
     async def refresh_card(self, bot: Bot, session: AsyncSession, case: Case) -> None:
         if case.card_message_id is None:
@@ -297,7 +297,9 @@ class CaseDesk:
             await self.tell(bot, case, texts.case_closed_for_citizen(automatic=automatic))
             if not automatic:
                 # Someone who stopped answering is not asked to rate a conversation.
-                await self.tell(bot, case, texts.rating_prompt(), texts.rating_keyboard(case.id))
+                await self.tell(
+                    bot, case, texts.rating_prompt(), keyboards.rating_keyboard(case.id)
+                )
 
     async def priority_raised(
         self, bot: Bot, session: AsyncSession, case: Case, *, crisis: bool

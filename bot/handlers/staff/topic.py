@@ -18,7 +18,7 @@ from bot.handlers.staff import InCaseTopic
 from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService
 from bot.services.staff import CannedReplies, StaffService
-from bot.ui import shared_texts, texts
+from bot.ui import keyboards, shared_texts, texts
 
 router = Handlers(name="staff_topic")
 
@@ -53,7 +53,7 @@ async def offer_resources(
     staff_lang = desk.settings.staff_language
     await message.reply(
         texts.resources_prompt(shared_texts.LANGUAGE_NAMES.get(case.lang, case.lang)),
-        reply_markup=texts.resources_keyboard(
+        reply_markup=keyboards.resources_keyboard(
             case.id, content, staff_lang, region_known=case.region in content.resources.regions
         ),
     )
@@ -69,7 +69,7 @@ async def offer_canned(message: Message, case: Case, desk: CaseDesk, canned: Can
     language = shared_texts.LANGUAGE_NAMES.get(case.lang, case.lang)
     await message.reply(
         texts.canned_prompt(language, empty=not replies),
-        reply_markup=texts.canned_keyboard(case.id, replies) if replies else None,
+        reply_markup=keyboards.canned_keyboard(case.id, replies) if replies else None,
     )
 
 
