@@ -40,7 +40,7 @@ from bot.services.cases import CaseService
 from bot.services.reports import ReportService, weekly_period
 from bot.services.retention import purge
 from bot.telegram import text_limits
-from bot.ui import report_texts, texts
+from bot.ui import report_texts, staff_texts, texts
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class CaseJobs:
                 await self._desk.tell(self._bot, case, texts.citizen_reminder(minutes))
             await service.mark_reminded(case)
             with self._desk.staff_voice():
-                await self._desk.post(self._bot, case, texts.reminder_note())
+                await self._desk.post(self._bot, case, staff_texts.reminder_note())
             logger.info("case %s: the citizen was reminded", case.id)
 
     async def _close_silent(self, session: AsyncSession) -> None:

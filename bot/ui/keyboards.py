@@ -30,7 +30,7 @@ from bot.ui.callbacks import (
     Vote,
 )
 from bot.ui.shared_texts import LANGUAGE_NAMES, contacts_missing
-from bot.ui.texts import outcome_name
+from bot.ui.staff_texts import outcome_name
 
 
 def language_keyboard(*, switch: bool = False) -> InlineKeyboardMarkup:
