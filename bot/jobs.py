@@ -40,7 +40,7 @@ from bot.services.cases import CaseService
 from bot.services.reports import ReportService, weekly_period
 from bot.services.retention import purge
 from bot.telegram import text_limits
-from bot.ui import report_texts, staff_texts, texts
+from bot.ui import citizen_texts, report_texts, staff_texts
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class CaseJobs:
         minutes = max(1, round(self._silence.total_seconds() / 60))
         for case in await service.due_reminders(self._silence):
             with self._desk.citizen_voice(case):
-                await self._desk.tell(self._bot, case, texts.citizen_reminder(minutes))
+                await self._desk.tell(self._bot, case, citizen_texts.citizen_reminder(minutes))
             await service.mark_reminded(case)
             with self._desk.staff_voice():
                 await self._desk.post(self._bot, case, staff_texts.reminder_note())

@@ -23,7 +23,7 @@ from bot.services.language import LanguageDetector
 from bot.services.memory import ChatMemory
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter
-from bot.ui import keyboards, texts
+from bot.ui import citizen_texts, keyboards
 
 router = Handlers(name="free_text")
 
@@ -85,7 +85,7 @@ async def free_text(
         )
         if first_contact:
             await message.answer(
-                texts.language_prompt(), reply_markup=keyboards.language_keyboard()
+                citizen_texts.language_prompt(), reply_markup=keyboards.language_keyboard()
             )
             return
         other = (

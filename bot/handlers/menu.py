@@ -16,7 +16,7 @@ from bot.handlers.replies import send_outcome
 from bot.services.citizens import CitizenService
 from bot.services.conversation import ConversationService
 from bot.services.routing import MessageRouter
-from bot.ui import keyboards, texts
+from bot.ui import citizen_texts, keyboards
 from bot.ui.callbacks import Emergency, MenuOpen, Topic
 
 router = Handlers(name="menu")
@@ -28,7 +28,7 @@ async def show_menu(
 ) -> None:
     lang = citizen.language if citizen and citizen.language else i18n.current_locale
     await message.answer(
-        texts.menu_prompt(), reply_markup=keyboards.main_menu_keyboard(content, lang)
+        citizen_texts.menu_prompt(), reply_markup=keyboards.main_menu_keyboard(content, lang)
     )
 
 
@@ -46,7 +46,7 @@ async def open_menu(
         return
     if not callback_data.category:
         await query.message.answer(
-            texts.menu_prompt(), reply_markup=keyboards.main_menu_keyboard(content, lang)
+            citizen_texts.menu_prompt(), reply_markup=keyboards.main_menu_keyboard(content, lang)
         )
         return
     category = content.menu.category(callback_data.category)
@@ -57,7 +57,7 @@ async def open_menu(
         )
         return
     await query.message.answer(
-        texts.category_prompt(category.title.get(lang, category.id)),
+        citizen_texts.category_prompt(category.title.get(lang, category.id)),
         reply_markup=keyboards.category_keyboard(content, category.id, lang),
     )
 
@@ -108,4 +108,4 @@ async def show_emergency_numbers(
         return
     lang = citizen.language if citizen and citizen.language else i18n.current_locale
     situation = callback_data.situation or None
-    await query.message.answer(texts.emergency_block(content, lang, situation))
+    await query.message.answer(citizen_texts.emergency_block(content, lang, situation))

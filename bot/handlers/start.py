@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.handlers.registry import Handlers
 from bot.services.citizens import CitizenService
-from bot.ui import keyboards, shared_texts, texts
+from bot.ui import citizen_texts, keyboards, shared_texts
 from bot.ui.callbacks import AcceptNotice, LanguageChoice
 
 router = Handlers(name="start")
@@ -24,7 +24,9 @@ router = Handlers(name="start")
 @router.message(CommandStart())
 @router.message(Command("language"))
 async def choose_language(message: Message) -> None:
-    await message.answer(texts.language_prompt(), reply_markup=keyboards.language_keyboard())
+    await message.answer(
+        citizen_texts.language_prompt(), reply_markup=keyboards.language_keyboard()
+    )
 
 
 @router.callback_query(LanguageChoice.filter())
@@ -48,13 +50,13 @@ async def language_chosen(
         if citizen.consent_at is None:
             # Consent is the citizen's own act: the button, not the language.
             await query.message.answer(
-                texts.privacy_notice(settings.message_log_days),
+                citizen_texts.privacy_notice(settings.message_log_days),
                 reply_markup=keyboards.notice_keyboard(),
             )
             return
-        await query.message.answer(texts.privacy_notice(settings.message_log_days))
+        await query.message.answer(citizen_texts.privacy_notice(settings.message_log_days))
         await query.message.answer(
-            texts.welcome() + "\n\n" + texts.menu_prompt(),
+            citizen_texts.welcome() + "\n\n" + citizen_texts.menu_prompt(),
             reply_markup=keyboards.main_menu_keyboard(
                 content, citizen.language or callback_data.code
             ),
@@ -76,6 +78,6 @@ async def notice_accepted(
                 await query.message.edit_reply_markup(reply_markup=None)
         if first:
             await query.message.answer(
-                texts.welcome() + "\n\n" + texts.menu_prompt(),
+                citizen_texts.welcome() + "\n\n" + citizen_texts.menu_prompt(),
                 reply_markup=keyboards.main_menu_keyboard(content, lang),
             )

@@ -19,7 +19,7 @@ from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService, Decision
 from bot.services.staff import CannedReplies, StaffService, role_of
 from bot.telegram import text_limits
-from bot.ui import keyboards, shared_texts, staff_texts, texts
+from bot.ui import citizen_texts, keyboards, shared_texts, staff_texts
 from bot.ui.callbacks import CaseAction, CaseClose, CaseSend, CaseTransfer
 
 router = Handlers(name="staff_cases")
@@ -181,7 +181,7 @@ def _render(
     lang = case.lang
     if kind == "r":
         if key == "sos":
-            return [texts.emergency_block(content, lang)]
+            return [citizen_texts.emergency_block(content, lang)]
         if key == "region":
             region = content.resources.regions.get(case.region or "")
             return [shared_texts.region_block(region, lang, counselors=True)] if region else []

@@ -28,7 +28,7 @@ from bot.domain import CaseOutcome, OpenedVia, Priority, Route
 from bot.services.cases import CaseService, Opened, aware
 from bot.services.office_hours import OfficeHours
 from bot.services.staff import StaffService
-from bot.ui import keyboards, staff_texts, texts
+from bot.ui import citizen_texts, keyboards, staff_texts
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class CaseDesk:
                 case, self.hours, minutes_per_case=self.settings.case_wait_minutes
             )
             with self.citizen_voice(case):
-                text = texts.case_opened(
+                text = citizen_texts.case_opened(
                     estimate,
                     urgent=case.priority == Priority.URGENT,
                     now=utcnow(),
@@ -100,7 +100,9 @@ class CaseDesk:
             await self.priority_raised(bot, session, case, crisis=route is Route.CRISIS)
         if route is not Route.CRISIS:
             with self.citizen_voice(case):
-                await self.tell(bot, case, texts.case_already_open(held=case.holder_id is not None))
+                await self.tell(
+                    bot, case, citizen_texts.case_already_open(held=case.holder_id is not None)
+                )
         return opened
 
     async def ensure_topic(
@@ -255,7 +257,7 @@ class CaseDesk:
         with self.staff_voice():
             await self.post(bot, case, staff_texts.case_taken_note(staff.display_name))
         with self.citizen_voice(case):
-            await self.tell(bot, case, texts.counselor_joined(staff.display_name))
+            await self.tell(bot, case, citizen_texts.counselor_joined(staff.display_name))
 
     async def after_transfer(
         self,
@@ -273,9 +275,9 @@ class CaseDesk:
             await self.post(bot, case, note)
         with self.citizen_voice(case):
             if target is None:
-                await self.tell(bot, case, texts.counselor_left())
+                await self.tell(bot, case, citizen_texts.counselor_left())
             else:
-                await self.tell(bot, case, texts.counselor_changed(target.display_name))
+                await self.tell(bot, case, citizen_texts.counselor_changed(target.display_name))
 
     async def after_close(
         self, bot: Bot, session: AsyncSession, case: Case, actor: Staff | None
@@ -296,11 +298,11 @@ class CaseDesk:
             return
         with self.citizen_voice(case):
             automatic = actor is None and outcome == CaseOutcome.NO_RESPONSE
-            await self.tell(bot, case, texts.case_closed_for_citizen(automatic=automatic))
+            await self.tell(bot, case, citizen_texts.case_closed_for_citizen(automatic=automatic))
             if not automatic:
                 # Someone who stopped answering is not asked to rate a conversation.
                 await self.tell(
-                    bot, case, texts.rating_prompt(), keyboards.rating_keyboard(case.id)
+                    bot, case, citizen_texts.rating_prompt(), keyboards.rating_keyboard(case.id)
                 )
 
     async def priority_raised(

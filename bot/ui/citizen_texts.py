@@ -1,4 +1,6 @@
-"""Interface texts and keyboards, in the locale set by the i18n middleware.
+"""What the bot says to citizens in their private chat, in the locale set by the
+i18n middleware: the first steps, the menu's prompts, answers as sent, fallbacks,
+resources, /forget, and a case seen from the citizen's side.
 
 Curated answers come from domain.yml as editors wrote them (Telegram HTML);
 everything else the bot says is an interface string here, translated through
