@@ -84,7 +84,7 @@ async def region_chosen(
 ) -> None:
     region = content.resources.regions.get(callback_data.region)
     if region is None or query.message is None:
-        await query.answer(_("This button is no longer active. Please open /menu."))
+        await query.answer(citizen_texts.stale_button())
         return
     service = CitizenService(session)
     citizen = await service.get_or_create(query.from_user.id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -52,7 +51,7 @@ async def open_menu(
     category = content.menu.category(callback_data.category)
     if category is None:
         await query.message.answer(
-            _("This button is no longer active. Please open /menu."),
+            citizen_texts.stale_button(),
             reply_markup=keyboards.main_menu_keyboard(content, lang),
         )
         return
@@ -82,7 +81,7 @@ async def open_topic(
     service = ConversationService(session, routing, content.answers, content.resources)
     outcome = await service.answer_topic(citizen, callback_data.intent, lang)
     if outcome is None:
-        await query.answer(_("This button is no longer active. Please open /menu."))
+        await query.answer(citizen_texts.stale_button())
         return
     await query.answer()
     await send_outcome(

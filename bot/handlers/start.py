@@ -39,7 +39,7 @@ async def language_chosen(
     i18n: I18n,
 ) -> None:
     if callback_data.code not in shared_texts.LANGUAGE_NAMES or query.message is None:
-        await query.answer(_("This button is no longer active. Please open /menu."))
+        await query.answer(citizen_texts.stale_button())
         return
     citizen = await CitizenService(session).choose_language(query.from_user.id, callback_data.code)
     with i18n.use_locale(callback_data.code):
