@@ -203,7 +203,7 @@ class WeeklyReportJob:
                 text = report_texts.weekly_title() + "\n" + text
                 caption = report_texts.chart_caption(report)
             try:
-                for chunk in text_limits.chunk_lines(text):
+                for chunk in text_limits.message_parts(text):
                     await self._bot.send_message(chat_id=self._desk.chat_id, text=chunk)
                 await self._bot.send_photo(
                     chat_id=self._desk.chat_id,

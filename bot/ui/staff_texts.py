@@ -19,7 +19,7 @@ from bot.content.resources import Region, Resource
 from bot.db.models import Case
 from bot.domain import CaseOutcome, CaseStatus, Priority, Refusal
 from bot.services.cases import case_number
-from bot.telegram.text_limits import TELEGRAM_LIMIT, split_text
+from bot.telegram.text_limits import MESSAGE_LIMIT, message_parts
 from bot.ui.shared_texts import LANGUAGE_NAMES, resource_line, with_note
 
 
@@ -151,9 +151,9 @@ def conversation_so_far(texts: list[str]) -> list[str]:
     header = _("<b>Conversation so far</b>")
     if not texts:
         return [header + "\n" + _("The citizen wrote nothing before asking for a person.")]
-    body = "\n\n".join(f"— {t}" for t in texts)
-    pieces = split_text(body, TELEGRAM_LIMIT - 64)
-    return [header + "\n" + escape(pieces[0]), *(escape(p) for p in pieces[1:])]
+    body = "\n\n".join(f"— {escape(t)}" for t in texts)
+    pieces = message_parts(body, MESSAGE_LIMIT - 64)  # room for the header
+    return [header + "\n" + pieces[0], *pieces[1:]]
 
 
 def case_taken_note(name: str) -> str:

@@ -190,7 +190,7 @@ def _render(
     if kind == "c":
         reply = canned.get(key)
         text = reply.text.get(lang) if reply else None
-        return [escape(piece) for piece in text_limits.split_text(text)] if text else []
+        return text_limits.message_parts(escape(text)) if text else []
     return []
 
 
@@ -225,7 +225,7 @@ async def send_to_citizen(
     await query.answer(staff_texts.picker_done())
     await service.sent_content(case, staff, f"{callback_data.kind}:{callback_data.key}")
     record = staff_texts.sent_to_citizen() + "\n\n" + "\n\n".join(pieces)
-    for chunk in text_limits.chunk_lines(record):
+    for chunk in text_limits.message_parts(record):
         await desk.post(bot, case, chunk)
 
 

@@ -21,7 +21,7 @@ router = Handlers(name="staff_commands")
 
 
 async def _reply(message: Message, text: str) -> None:
-    for chunk in text_limits.chunk_lines(text):
+    for chunk in text_limits.message_parts(text):
         await message.reply(chunk)
 
 

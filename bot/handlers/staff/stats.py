@@ -86,7 +86,7 @@ async def stats(
         period = ReportPeriod.named(name, utcnow(), ZoneInfo(settings.office_timezone))
         report, text, chart = await render_report(session, settings, content, period, lang)
         logger.info("report %s for staff %s", name, staff.id)
-        for chunk in text_limits.chunk_lines(text):
+        for chunk in text_limits.message_parts(text):
             await message.reply(chunk)
         await message.reply_photo(
             BufferedInputFile(chart, filename="report.png"),
