@@ -39,7 +39,8 @@ from bot.handlers.staff.stats import render_report
 from bot.services.cases import CaseService
 from bot.services.reports import ReportService, weekly_period
 from bot.services.retention import purge
-from bot.ui import report_texts, texts
+from bot.telegram import text_limits
+from bot.ui import citizen_texts, report_texts, staff_texts
 
 logger = logging.getLogger(__name__)
 
@@ -111,10 +112,10 @@ class CaseJobs:
         minutes = max(1, round(self._silence.total_seconds() / 60))
         for case in await service.due_reminders(self._silence):
             with self._desk.citizen_voice(case):
-                await self._desk.tell(self._bot, case, texts.citizen_reminder(minutes))
+                await self._desk.tell(self._bot, case, citizen_texts.citizen_reminder(minutes))
             await service.mark_reminded(case)
             with self._desk.staff_voice():
-                await self._desk.post(self._bot, case, texts.reminder_note())
+                await self._desk.post(self._bot, case, staff_texts.reminder_note())
             logger.info("case %s: the citizen was reminded", case.id)
 
     async def _close_silent(self, session: AsyncSession) -> None:
@@ -202,7 +203,7 @@ class WeeklyReportJob:
                 text = report_texts.weekly_title() + "\n" + text
                 caption = report_texts.chart_caption(report)
             try:
-                for chunk in texts.chunk_lines(text):
+                for chunk in text_limits.message_parts(text):
                     await self._bot.send_message(chat_id=self._desk.chat_id, text=chunk)
                 await self._bot.send_photo(
                     chat_id=self._desk.chat_id,

@@ -22,7 +22,8 @@ from bot.services.cases import CaseService
 from bot.services.citizens import CitizenService
 from bot.services.office_hours import OfficeHours
 from bot.services.staff import CannedReplies, StaffError, StaffService
-from bot.ui import callbacks, texts
+from bot.telegram import text_limits
+from bot.ui import callbacks
 
 ALMATY = ZoneInfo("Asia/Almaty")
 # Tuesday 24 November 2026, 10:00 in Almaty.
@@ -423,7 +424,7 @@ def test_callback_data_fits_telegram() -> None:
 )
 def test_split_text_never_cuts(make: Callable[[], str]) -> None:
     original = make()
-    pieces = texts.split_text(original, 4096)
+    pieces = text_limits.split_text(original, 4096)
     assert all(len(p.encode("utf-16-le")) // 2 <= 4096 for p in pieces)
     assert "".join(pieces).replace("\n", "").replace(" ", "") == original.replace("\n", "").replace(
         " ", ""

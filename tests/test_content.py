@@ -9,7 +9,7 @@ from bot.config import PROJECT_ROOT
 from bot.content.answers import OFFERS_A_SPECIALIST, Answer
 from bot.content.library import ContentLibrary
 from bot.domain import Route
-from bot.ui import texts
+from bot.ui import citizen_texts, keyboards, shared_texts
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def test_answers_that_offer_a_specialist_carry_the_button(content: ContentLibrar
     assert {a.intent for a in offering} >= {"book_consultation", "theology_question"}
     for answer in offering:
         with i18n.context(), i18n.use_locale(answer.lang):
-            keyboard = texts.answer_keyboard(answer, content, None, log_id=1, counselors=True)
+            keyboard = keyboards.answer_keyboard(answer, content, None, log_id=1, counselors=True)
         labels = [b.text for row in keyboard.inline_keyboard for b in row]
         expected = "💬 Маманмен сөйлесу" if answer.lang == "kk" else "💬 Поговорить со специалистом"
         assert labels.count(expected) == 1, (answer.intent, labels)
@@ -133,7 +133,7 @@ def test_answers_that_offer_a_specialist_carry_the_button(content: ContentLibrar
     assert plain is not None
     assert not plain.specialist
     with i18n.context(), i18n.use_locale("ru"):
-        keyboard = texts.answer_keyboard(plain, content, None, log_id=1, counselors=True)
+        keyboard = keyboards.answer_keyboard(plain, content, None, log_id=1, counselors=True)
     assert "💬 Поговорить со специалистом" not in [
         b.text for r in keyboard.inline_keyboard for b in r
     ]
@@ -146,10 +146,10 @@ def test_a_region_without_contacts_says_so_once_and_offers_a_person(
     answer = content.answers.get("contact_department", "ru")
     region = content.resources.regions["almaty"]
     assert answer is not None
-    assert texts.contacts_missing(region)
+    assert shared_texts.contacts_missing(region)
     with i18n.context(), i18n.use_locale("ru"):
-        text = texts.answer_text(answer, content, region, counselors=True)
-        keyboard = texts.answer_keyboard(answer, content, region, log_id=1, counselors=True)
+        text = citizen_texts.answer_text(answer, content, region, counselors=True)
+        keyboard = keyboards.answer_keyboard(answer, content, region, log_id=1, counselors=True)
     assert text.count("пока нет в справочнике") == 1
     assert text.count("ещё не подтверждено редактором") == 1
     assert "показаны ниже" not in text
@@ -157,8 +157,8 @@ def test_a_region_without_contacts_says_so_once_and_offers_a_person(
     assert "💬 Поговорить со специалистом" in labels
     # Without a staff group nobody can reply here: no offer, no button.
     with i18n.context(), i18n.use_locale("ru"):
-        alone = texts.answer_text(answer, content, region, counselors=False)
-        keyboard = texts.answer_keyboard(answer, content, region, log_id=1, counselors=False)
+        alone = citizen_texts.answer_text(answer, content, region, counselors=False)
+        keyboard = keyboards.answer_keyboard(answer, content, region, log_id=1, counselors=False)
     assert alone.count("пока нет в справочнике") == 1
     assert "специалист" not in alone.lower()
     assert "💬 Поговорить со специалистом" not in [
@@ -181,8 +181,12 @@ def test_without_a_staff_group_no_answer_offers_a_specialist_here(
     assert len(offering) >= 8
     for answer in offering:
         with i18n.context(), i18n.use_locale(lang):
-            alone = texts.answer_text(answer, content, None, counselors=False, feedback=False)
-            with_desk = texts.answer_text(answer, content, None, counselors=True, feedback=False)
+            alone = citizen_texts.answer_text(
+                answer, content, None, counselors=False, feedback=False
+            )
+            with_desk = citizen_texts.answer_text(
+                answer, content, None, counselors=True, feedback=False
+            )
         assert not OFFERS_A_SPECIALIST.search(alone), (answer.intent, alone)
         assert OFFERS_A_SPECIALIST.search(with_desk), answer.intent
         assert len(alone) >= len(with_desk) // 3, answer.intent

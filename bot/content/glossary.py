@@ -327,7 +327,7 @@ GLOSSARY: tuple[Concept, ...] = (
     ),
 )
 
-# The msgids of the talk-to-a-person button and the /human description (bot/ui/texts.py,
+# The msgids of the talk-to-a-person button and the /human description (bot/ui/keyboards.py,
 # bot/app.py), and the msgstr each must have.
 TALK_MSGIDS = {
     "💬 Talk to a person": "💬 {label}",

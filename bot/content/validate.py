@@ -66,7 +66,7 @@ MAX_ANSWER_CHARS = 1000
 MAX_COMPOSED_CHARS = 700
 # Intents the bot answers with its own interface strings (locales/), not domain.yml.
 # Intents the bot answers itself: the language keyboard, and the one privacy
-# text generated from the settings (bot/ui/texts.py privacy_notice).
+# text generated from the settings (bot/ui/citizen_texts.py privacy_notice).
 ANSWERED_BY_THE_BOT = frozenset({CHANGE_LANGUAGE_INTENT, PRIVACY_QUESTION_INTENT})
 # Telegram's HTML parse mode: the only tags it accepts.
 TELEGRAM_TAGS = frozenset(
@@ -141,7 +141,7 @@ def _check_composed_lengths(root: Path, report: Report) -> None:
 
     from bot.config import Settings
     from bot.content.library import ContentLibrary
-    from bot.ui import texts
+    from bot.ui import citizen_texts
 
     if not (root / "content" / "menu.yml").exists():
         return
@@ -173,7 +173,7 @@ def _check_composed_lengths(root: Path, report: Report) -> None:
         worst, where = 0, ""
         with i18n.context(), i18n.use_locale(lang):
             for region in [None, *regions] if answer.regional else [None]:
-                composed = texts.answer_text(answer, library, region, counselors=True)
+                composed = citizen_texts.answer_text(answer, library, region, counselors=True)
                 length = visible_length(composed)
                 if length > worst:
                     worst, where = length, region.id if region else ""

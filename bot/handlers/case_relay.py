@@ -33,7 +33,7 @@ from bot.services.citizens import CitizenService
 from bot.services.memory import ChatMemory
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter
-from bot.ui import texts
+from bot.ui import citizen_texts
 from bot.ui.callbacks import CaseRating
 
 router = Handlers(name="case_relay")
@@ -68,7 +68,7 @@ async def to_counselor(
 ) -> None:
     # The copy goes first: the counselor should not wait for the safety check.
     if not await desk.relay_in(bot, session, case, message):
-        await message.answer(texts.relay_failed())
+        await message.answer(citizen_texts.relay_failed())
     text = message.text or message.caption
     if not text or text.startswith("/"):
         return
@@ -77,7 +77,7 @@ async def to_counselor(
     await memory.remember(chat_id, text)
     decision = await routing.route(text, recent)
     if decision.route is Route.CRISIS:
-        await message.answer(texts.emergency_block(content, case.lang, decision.intent))
+        await message.answer(citizen_texts.emergency_block(content, case.lang, decision.intent))
         await desk.crisis_in_case(bot, session, case, intent=decision.intent)
     elif (
         decision.route is Route.ESCALATE
@@ -105,13 +105,13 @@ async def rated(
     if citizen is None or not await CaseService(session).rate(
         citizen, callback_data.case, callback_data.score
     ):
-        await query.answer(texts.stale_button())
+        await query.answer(citizen_texts.stale_button())
         return
-    await query.answer(texts.rating_thanks())
+    await query.answer(citizen_texts.rating_thanks())
     if isinstance(query.message, Message):
         with contextlib.suppress(TelegramBadRequest):
             await query.message.edit_text(
-                texts.rating_prompt() + "\n" + "⭐" * callback_data.score, reply_markup=None
+                citizen_texts.rating_prompt() + "\n" + "⭐" * callback_data.score, reply_markup=None
             )
 
 

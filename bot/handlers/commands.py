@@ -17,7 +17,7 @@ from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
 from bot.services.citizens import CitizenService
 from bot.services.memory import ChatMemory
-from bot.ui import texts
+from bot.ui import citizen_texts, keyboards, shared_texts
 from bot.ui.callbacks import ForgetConfirm, RegionChoice
 
 router = Handlers(name="commands")
@@ -29,15 +29,15 @@ def _lang(citizen: Citizen | None, locale: str) -> str:
 
 @router.message(Command("help"))
 async def show_help(message: Message) -> None:
-    await message.answer(texts.help_text())
+    await message.answer(citizen_texts.help_text())
 
 
 @router.message(Command("privacy"))
 async def show_privacy(message: Message, settings: Settings, citizen: Citizen | None) -> None:
     consented = citizen is not None and citizen.consent_at is not None
     await message.answer(
-        texts.privacy_notice(settings.message_log_days),
-        reply_markup=None if consented else texts.notice_keyboard(),
+        citizen_texts.privacy_notice(settings.message_log_days),
+        reply_markup=None if consented else keyboards.notice_keyboard(),
     )
 
 
@@ -47,11 +47,11 @@ def _region_reply(
     """The region's offices (`whole`: with the national resources), and a way to a
     specialist where their contacts are missing and counselors work here."""
     if whole:
-        text = texts.resources_text(content, region, lang, counselors=counselors)
+        text = citizen_texts.resources_text(content, region, lang, counselors=counselors)
     else:
-        text = texts.region_block(region, lang, counselors=counselors)
-    offer = counselors and texts.contacts_missing(region)
-    return text, texts.person_keyboard() if offer else None
+        text = shared_texts.region_block(region, lang, counselors=counselors)
+    offer = counselors and shared_texts.contacts_missing(region)
+    return text, keyboards.person_keyboard() if offer else None
 
 
 @router.message(Command("resources"))
@@ -66,7 +66,7 @@ async def show_resources(
     region = content.resources.regions.get(citizen.region or "") if citizen else None
     if region is None:
         await message.answer(
-            texts.region_prompt(), reply_markup=texts.region_keyboard(content, lang)
+            citizen_texts.region_prompt(), reply_markup=keyboards.region_keyboard(content, lang)
         )
         return
     text, markup = _region_reply(content, region, lang, whole=True, counselors=desk is not None)
@@ -84,7 +84,7 @@ async def region_chosen(
 ) -> None:
     region = content.resources.regions.get(callback_data.region)
     if region is None or query.message is None:
-        await query.answer(_("This button is no longer active. Please open /menu."))
+        await query.answer(citizen_texts.stale_button())
         return
     service = CitizenService(session)
     citizen = await service.get_or_create(query.from_user.id)
@@ -99,7 +99,7 @@ async def region_chosen(
 
 @router.message(Command("forget"))
 async def ask_forget(message: Message) -> None:
-    await message.answer(texts.forget_prompt(), reply_markup=texts.forget_keyboard())
+    await message.answer(citizen_texts.forget_prompt(), reply_markup=keyboards.forget_keyboard())
 
 
 @router.callback_query(ForgetConfirm.filter())
@@ -120,7 +120,7 @@ async def forget_confirmed(
     await memory.forget(query.message.chat.id)
     citizen = await CitizenService(session).get(query.from_user.id)
     if desk is not None and citizen is not None and await desk.withdraw(bot, session, citizen):
-        await query.message.answer(texts.case_withdrawn_for_citizen())
+        await query.message.answer(citizen_texts.case_withdrawn_for_citizen())
     deleted = await CitizenService(session).forget(query.from_user.id)
     if deleted:
         await query.message.answer(

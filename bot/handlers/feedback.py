@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Citizen
 from bot.handlers.registry import Handlers
 from bot.services.feedback import FeedbackService
+from bot.ui import citizen_texts
 from bot.ui.callbacks import Vote
 
 router = Handlers(name="feedback")
@@ -24,4 +25,4 @@ async def vote(
     if recorded:
         await query.answer(_("Thank you for your feedback!"))
     else:
-        await query.answer(_("This button is no longer active. Please open /menu."))
+        await query.answer(citizen_texts.stale_button())

@@ -23,7 +23,7 @@ from bot.services.language import LanguageDetector
 from bot.services.memory import ChatMemory
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter
-from bot.ui import texts
+from bot.ui import citizen_texts, keyboards
 
 router = Handlers(name="free_text")
 
@@ -84,7 +84,9 @@ async def free_text(
             consented=citizen.consent_at is not None,
         )
         if first_contact:
-            await message.answer(texts.language_prompt(), reply_markup=texts.language_keyboard())
+            await message.answer(
+                citizen_texts.language_prompt(), reply_markup=keyboards.language_keyboard()
+            )
             return
         other = (
             citizen.language is not None
@@ -94,5 +96,5 @@ async def free_text(
             and len(tokens(text)) >= _SWITCH_MIN_WORDS
         )
         if await memory.note_language(chat_id, other=other) == _SWITCH_AFTER and guess is not None:
-            offer, markup = texts.switch_language_offer(guess.lang)
+            offer, markup = keyboards.switch_language_offer(guess.lang)
             await message.answer(offer, reply_markup=markup)

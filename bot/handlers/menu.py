@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -16,7 +15,7 @@ from bot.handlers.replies import send_outcome
 from bot.services.citizens import CitizenService
 from bot.services.conversation import ConversationService
 from bot.services.routing import MessageRouter
-from bot.ui import texts
+from bot.ui import citizen_texts, keyboards
 from bot.ui.callbacks import Emergency, MenuOpen, Topic
 
 router = Handlers(name="menu")
@@ -27,7 +26,9 @@ async def show_menu(
     message: Message, citizen: Citizen | None, content: ContentLibrary, i18n: I18n
 ) -> None:
     lang = citizen.language if citizen and citizen.language else i18n.current_locale
-    await message.answer(texts.menu_prompt(), reply_markup=texts.main_menu_keyboard(content, lang))
+    await message.answer(
+        citizen_texts.menu_prompt(), reply_markup=keyboards.main_menu_keyboard(content, lang)
+    )
 
 
 @router.callback_query(MenuOpen.filter())
@@ -44,19 +45,19 @@ async def open_menu(
         return
     if not callback_data.category:
         await query.message.answer(
-            texts.menu_prompt(), reply_markup=texts.main_menu_keyboard(content, lang)
+            citizen_texts.menu_prompt(), reply_markup=keyboards.main_menu_keyboard(content, lang)
         )
         return
     category = content.menu.category(callback_data.category)
     if category is None:
         await query.message.answer(
-            _("This button is no longer active. Please open /menu."),
-            reply_markup=texts.main_menu_keyboard(content, lang),
+            citizen_texts.stale_button(),
+            reply_markup=keyboards.main_menu_keyboard(content, lang),
         )
         return
     await query.message.answer(
-        texts.category_prompt(category.title.get(lang, category.id)),
-        reply_markup=texts.category_keyboard(content, category.id, lang),
+        citizen_texts.category_prompt(category.title.get(lang, category.id)),
+        reply_markup=keyboards.category_keyboard(content, category.id, lang),
     )
 
 
@@ -80,7 +81,7 @@ async def open_topic(
     service = ConversationService(session, routing, content.answers, content.resources)
     outcome = await service.answer_topic(citizen, callback_data.intent, lang)
     if outcome is None:
-        await query.answer(_("This button is no longer active. Please open /menu."))
+        await query.answer(citizen_texts.stale_button())
         return
     await query.answer()
     await send_outcome(
@@ -106,4 +107,4 @@ async def show_emergency_numbers(
         return
     lang = citizen.language if citizen and citizen.language else i18n.current_locale
     situation = callback_data.situation or None
-    await query.message.answer(texts.emergency_block(content, lang, situation))
+    await query.message.answer(citizen_texts.emergency_block(content, lang, situation))

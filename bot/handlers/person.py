@@ -20,7 +20,7 @@ from bot.services.cases import REQUEST_HUMAN_INTENT, OpenedVia
 from bot.services.citizens import CitizenService
 from bot.services.memory import ChatMemory
 from bot.services.routes import Route
-from bot.ui import texts
+from bot.ui import citizen_texts
 from bot.ui.callbacks import TalkToPerson
 
 router = Handlers(name="person")
@@ -33,7 +33,7 @@ async def _offer(
     lang: str,
 ) -> None:
     region = content.resources.regions.get(citizen.region or "") if citizen else None
-    await message.answer(texts.person_unavailable(region, lang))
+    await message.answer(citizen_texts.person_unavailable(region, lang))
 
 
 async def _connect(

@@ -8,7 +8,8 @@ from bot.content.library import ContentLibrary
 from bot.domain import CHANGE_LANGUAGE_INTENT, PRIVACY_QUESTION_INTENT, REQUEST_HUMAN_INTENT, Route
 from bot.handlers.case_relay import current_handoff
 from bot.services.conversation import Outcome
-from bot.ui import texts
+from bot.telegram import text_limits
+from bot.ui import citizen_texts, keyboards
 
 
 async def send_outcome(
@@ -24,15 +25,17 @@ async def send_outcome(
     route = decision.route
     if route is Route.CRISIS:
         # The numbers first, in a message of their own, before anything else.
-        await message.answer(texts.emergency_block(content, lang, decision.intent))
+        await message.answer(citizen_texts.emergency_block(content, lang, decision.intent))
     if decision.intent == CHANGE_LANGUAGE_INTENT and route is Route.SERVICE:
-        await message.answer(texts.language_prompt(), reply_markup=texts.language_keyboard())
+        await message.answer(
+            citizen_texts.language_prompt(), reply_markup=keyboards.language_keyboard()
+        )
         return
     if decision.intent == PRIVACY_QUESTION_INTENT and route is Route.SERVICE:
         # The one privacy text, the same as /start and /privacy show.
         await message.answer(
-            texts.privacy_notice(privacy_days),
-            reply_markup=None if consented else texts.notice_keyboard(),
+            citizen_texts.privacy_notice(privacy_days),
+            reply_markup=None if consented else keyboards.notice_keyboard(),
         )
         return
     if route in (Route.CRISIS, Route.ESCALATE):
@@ -42,8 +45,10 @@ async def send_outcome(
     counselors = current_handoff() is not None
     if answer is None:
         await message.answer(
-            texts.fallback_text(nlu_available=decision.nlu_available, counselors=counselors),
-            reply_markup=texts.fallback_keyboard(
+            citizen_texts.fallback_text(
+                nlu_available=decision.nlu_available, counselors=counselors
+            ),
+            reply_markup=keyboards.fallback_keyboard(
                 content, outcome.suggestions, lang, counselors=counselors
             ),
         )
@@ -51,12 +56,12 @@ async def send_outcome(
     if route is Route.FALLBACK:
         await message.answer(
             answer.text_for(counselors=counselors),
-            reply_markup=texts.fallback_keyboard(
+            reply_markup=keyboards.fallback_keyboard(
                 content, outcome.suggestions, lang, counselors=counselors
             ),
         )
         return
-    text = texts.answer_text(
+    text = citizen_texts.answer_text(
         answer,
         content,
         outcome.region,
@@ -64,17 +69,17 @@ async def send_outcome(
         feedback=outcome.log_id is not None,
     )
     if not decision.nlu_available:
-        text = texts.degraded_text(counselors=counselors) + "\n\n" + text
+        text = citizen_texts.degraded_text(counselors=counselors) + "\n\n" + text
     await message.answer(
         text,
-        reply_markup=texts.answer_keyboard(
+        reply_markup=keyboards.answer_keyboard(
             answer, content, outcome.region, outcome.log_id, counselors=counselors
         ),
     )
     if outcome.needs_region:
         await message.answer(
-            texts.region_prompt(),
-            reply_markup=texts.region_keyboard(content, lang, intent=answer.intent),
+            citizen_texts.region_prompt(),
+            reply_markup=keyboards.region_keyboard(content, lang, intent=answer.intent),
         )
 
 
@@ -100,7 +105,7 @@ async def _send_sensitive(
     if handoff is not None and (crisis or asked_for_person):
         if answer is not None and crisis:
             await message.answer(
-                texts.answer_text(answer, content, None, counselors=True, feedback=False)
+                citizen_texts.answer_text(answer, content, None, counselors=True, feedback=False)
             )
         await handoff.open_case(
             message.chat.id, lang=lang, route=decision.route, intent=decision.intent
@@ -108,8 +113,8 @@ async def _send_sensitive(
         return
     parts = [] if answer is None or asked_for_person else [answer.text_for(counselors=False)]
     if handoff is None:
-        parts.append(texts.person_unavailable(outcome.region, lang))
-        await message.answer(texts.fit("\n\n".join(parts)))
+        parts.append(citizen_texts.person_unavailable(outcome.region, lang))
+        await message.answer(text_limits.fit("\n\n".join(parts)))
         return
     if answer is None:  # sensitive, and nothing curated to say: a person at once
         await handoff.open_case(
@@ -117,6 +122,6 @@ async def _send_sensitive(
         )
         return
     await message.answer(
-        texts.answer_text(answer, content, outcome.region, counselors=True, feedback=False),
-        reply_markup=texts.person_keyboard(answer.intent),
+        citizen_texts.answer_text(answer, content, outcome.region, counselors=True, feedback=False),
+        reply_markup=keyboards.person_keyboard(answer.intent),
     )

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.handlers.registry import Handlers
 from bot.services.citizens import CitizenService
-from bot.ui import texts
+from bot.ui import citizen_texts, keyboards, shared_texts
 from bot.ui.callbacks import AcceptNotice, LanguageChoice
 
 router = Handlers(name="start")
@@ -24,7 +24,9 @@ router = Handlers(name="start")
 @router.message(CommandStart())
 @router.message(Command("language"))
 async def choose_language(message: Message) -> None:
-    await message.answer(texts.language_prompt(), reply_markup=texts.language_keyboard())
+    await message.answer(
+        citizen_texts.language_prompt(), reply_markup=keyboards.language_keyboard()
+    )
 
 
 @router.callback_query(LanguageChoice.filter())
@@ -36,8 +38,8 @@ async def language_chosen(
     settings: Settings,
     i18n: I18n,
 ) -> None:
-    if callback_data.code not in texts.LANGUAGE_NAMES or query.message is None:
-        await query.answer(_("This button is no longer active. Please open /menu."))
+    if callback_data.code not in shared_texts.LANGUAGE_NAMES or query.message is None:
+        await query.answer(citizen_texts.stale_button())
         return
     citizen = await CitizenService(session).choose_language(query.from_user.id, callback_data.code)
     with i18n.use_locale(callback_data.code):
@@ -48,14 +50,16 @@ async def language_chosen(
         if citizen.consent_at is None:
             # Consent is the citizen's own act: the button, not the language.
             await query.message.answer(
-                texts.privacy_notice(settings.message_log_days),
-                reply_markup=texts.notice_keyboard(),
+                citizen_texts.privacy_notice(settings.message_log_days),
+                reply_markup=keyboards.notice_keyboard(),
             )
             return
-        await query.message.answer(texts.privacy_notice(settings.message_log_days))
+        await query.message.answer(citizen_texts.privacy_notice(settings.message_log_days))
         await query.message.answer(
-            texts.welcome() + "\n\n" + texts.menu_prompt(),
-            reply_markup=texts.main_menu_keyboard(content, citizen.language or callback_data.code),
+            citizen_texts.welcome() + "\n\n" + citizen_texts.menu_prompt(),
+            reply_markup=keyboards.main_menu_keyboard(
+                content, citizen.language or callback_data.code
+            ),
         )
 
 
@@ -74,6 +78,6 @@ async def notice_accepted(
                 await query.message.edit_reply_markup(reply_markup=None)
         if first:
             await query.message.answer(
-                texts.welcome() + "\n\n" + texts.menu_prompt(),
-                reply_markup=texts.main_menu_keyboard(content, lang),
+                citizen_texts.welcome() + "\n\n" + citizen_texts.menu_prompt(),
+                reply_markup=keyboards.main_menu_keyboard(content, lang),
             )

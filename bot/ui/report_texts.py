@@ -27,7 +27,7 @@ from bot.services.reports import (
     Timing,
     Traffic,
 )
-from bot.ui import texts
+from bot.ui import shared_texts, staff_texts
 
 # --- labels (plain text; escape them for Telegram HTML) ---------------------------
 
@@ -64,11 +64,11 @@ def outcome_label(outcome: str) -> str:
         return _("still open")
     if outcome == UNRECORDED:
         return _("not recorded")
-    return unescape(texts.outcome_name(outcome))
+    return unescape(staff_texts.outcome_name(outcome))
 
 
 def language_label(lang: str | None) -> str:
-    return texts.LANGUAGE_NAMES.get(lang or "", lang or "—")
+    return shared_texts.LANGUAGE_NAMES.get(lang or "", lang or "—")
 
 
 def region_label(region: str | None, content: ContentLibrary, lang: str) -> str:
@@ -82,7 +82,7 @@ def intent_label(intent: str | None, content: ContentLibrary, lang: str) -> str:
     """The topic's name in words where the bot has one, else its id (editors know it)."""
     if not intent:
         return _("not understood")
-    named = unescape(texts.situation_name(intent, content, lang))
+    named = unescape(staff_texts.situation_name(intent, content, lang))
     return intent if named == _("other topic") else named
 
 

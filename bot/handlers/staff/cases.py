@@ -18,7 +18,8 @@ from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService, Decision
 from bot.services.staff import CannedReplies, StaffService, role_of
-from bot.ui import texts
+from bot.telegram import text_limits
+from bot.ui import citizen_texts, keyboards, shared_texts, staff_texts
 from bot.ui.callbacks import CaseAction, CaseClose, CaseSend, CaseTransfer
 
 router = Handlers(name="staff_cases")
@@ -30,7 +31,7 @@ async def _refusal(session: AsyncSession, decision: Decision) -> str:
     if decision.refusal is Refusal.HELD and case is not None and case.holder_id is not None:
         staff = await StaffService(session).get(case.holder_id)
         holder = staff.display_name if staff is not None else None
-    return texts.refusal_text(decision.refusal or Refusal.MISSING, holder)
+    return staff_texts.refusal_text(decision.refusal or Refusal.MISSING, holder)
 
 
 async def _managed_case(
@@ -49,7 +50,7 @@ async def _managed_case(
         if not waiting_close:
             refusal = Refusal.NOT_HOLDER
     if refusal is not None:
-        await query.answer(texts.refusal_text(refusal), show_alert=True)
+        await query.answer(staff_texts.refusal_text(refusal), show_alert=True)
         return None
     return case
 
@@ -75,7 +76,7 @@ async def take(
     if not decision.ok or decision.case is None:
         await query.answer(await _refusal(session, decision), show_alert=True)
         return
-    await query.answer(texts.take_done())
+    await query.answer(staff_texts.take_done())
     await desk.after_take(bot, session, decision.case, staff)
 
 
@@ -98,7 +99,10 @@ async def transfer_picker(
     ]
     await query.answer()
     await desk.post(
-        bot, case, texts.transfer_prompt(case.id), texts.transfer_keyboard(case.id, others)
+        bot,
+        case,
+        staff_texts.transfer_prompt(case.id),
+        keyboards.transfer_keyboard(case.id, others),
     )
 
 
@@ -115,13 +119,13 @@ async def transfer(
     if callback_data.to:
         target = await StaffService(session).get(callback_data.to)
         if target is None or not target.active:
-            await query.answer(texts.refusal_text(Refusal.BAD_TARGET), show_alert=True)
+            await query.answer(staff_texts.refusal_text(Refusal.BAD_TARGET), show_alert=True)
             return
     decision = await CaseService(session).transfer(callback_data.case, staff, target)
     if not decision.ok or decision.case is None:
         await query.answer(await _refusal(session, decision), show_alert=True)
         return
-    await query.answer(texts.picker_done())
+    await query.answer(staff_texts.picker_done())
     await _drop_picker(query)
     await desk.after_transfer(bot, session, decision.case, staff, target)
 
@@ -139,7 +143,7 @@ async def close_picker(
     if case is None:
         return
     await query.answer()
-    await desk.post(bot, case, texts.close_prompt(case.id), texts.close_keyboard(case.id))
+    await desk.post(bot, case, staff_texts.close_prompt(case.id), keyboards.close_keyboard(case.id))
 
 
 @router.callback_query(CaseClose.filter())
@@ -153,13 +157,13 @@ async def close(
 ) -> None:
     outcome = next((o for o in STAFF_OUTCOMES if o.value == callback_data.outcome), None)
     if outcome is None:
-        await query.answer(texts.refusal_text("stale"), show_alert=True)
+        await query.answer(staff_texts.refusal_text("stale"), show_alert=True)
         return
     decision = await CaseService(session).close(callback_data.case, staff, CaseOutcome(outcome))
     if not decision.ok or decision.case is None:
         await query.answer(await _refusal(session, decision), show_alert=True)
         return
-    await query.answer(texts.picker_done())
+    await query.answer(staff_texts.picker_done())
     await _drop_picker(query)
     await desk.after_close(bot, session, decision.case, staff)
 
@@ -177,16 +181,16 @@ def _render(
     lang = case.lang
     if kind == "r":
         if key == "sos":
-            return [texts.emergency_block(content, lang)]
+            return [citizen_texts.emergency_block(content, lang)]
         if key == "region":
             region = content.resources.regions.get(case.region or "")
-            return [texts.region_block(region, lang, counselors=True)] if region else []
+            return [shared_texts.region_block(region, lang, counselors=True)] if region else []
         resource = content.resources.national.get(key)
-        return [texts.resource_card(resource, lang)] if resource else []
+        return [staff_texts.resource_card(resource, lang)] if resource else []
     if kind == "c":
         reply = canned.get(key)
         text = reply.text.get(lang) if reply else None
-        return [escape(piece) for piece in texts.split_text(text)] if text else []
+        return text_limits.message_parts(escape(text)) if text else []
     return []
 
 
@@ -204,27 +208,27 @@ async def send_to_citizen(
     service = CaseService(session)
     case = await service.get(callback_data.case)
     if case is None or case.status == CaseStatus.CLOSED:
-        await query.answer(texts.refusal_text(Refusal.CLOSED), show_alert=True)
+        await query.answer(staff_texts.refusal_text(Refusal.CLOSED), show_alert=True)
         return
     if case.holder_id != staff.id:
-        await query.answer(texts.not_sent(None), show_alert=True)
+        await query.answer(staff_texts.not_sent(None), show_alert=True)
         return
     with desk.citizen_voice(case):
         pieces = _render(case, callback_data.kind, callback_data.key, content, canned)
     if not pieces:
-        await query.answer(texts.refusal_text("stale"), show_alert=True)
+        await query.answer(staff_texts.refusal_text("stale"), show_alert=True)
         return
     delivered = [await desk.tell(bot, case, piece) for piece in pieces]
     if not all(delivered):
-        await query.answer(texts.not_delivered(blocked=False), show_alert=True)
+        await query.answer(staff_texts.not_delivered(blocked=False), show_alert=True)
         return
-    await query.answer(texts.picker_done())
+    await query.answer(staff_texts.picker_done())
     await service.sent_content(case, staff, f"{callback_data.kind}:{callback_data.key}")
-    record = texts.sent_to_citizen() + "\n\n" + "\n\n".join(pieces)
-    for chunk in texts.chunk_lines(record):
+    record = staff_texts.sent_to_citizen() + "\n\n" + "\n\n".join(pieces)
+    for chunk in text_limits.message_parts(record):
         await desk.post(bot, case, chunk)
 
 
 @router.callback_query()
 async def stale_button(query: CallbackQuery) -> None:
-    await query.answer(texts.refusal_text("stale"))
+    await query.answer(staff_texts.refusal_text("stale"))

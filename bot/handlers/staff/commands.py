@@ -14,13 +14,14 @@ from bot.handlers.registry import Handlers
 from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService
 from bot.services.staff import StaffError, StaffService, role_of
-from bot.ui import texts
+from bot.telegram import text_limits
+from bot.ui import staff_texts
 
 router = Handlers(name="staff_commands")
 
 
 async def _reply(message: Message, text: str) -> None:
-    for chunk in texts.chunk_lines(text):
+    for chunk in text_limits.message_parts(text):
         await message.reply(chunk)
 
 
@@ -40,13 +41,13 @@ async def queue(message: Message, staff: Staff, session: AsyncSession, desk: Cas
             )
             for case in active
         ]
-    await _reply(message, texts.queue_text(waiting, held))
+    await _reply(message, staff_texts.queue_text(waiting, held))
 
 
 @router.message(Command("mycases"))
 async def my_cases(message: Message, staff: Staff, session: AsyncSession, desk: CaseDesk) -> None:
     cases = await CaseService(session).held_by(staff)
-    await _reply(message, texts.my_cases_text([desk.case_line(case) for case in cases]))
+    await _reply(message, staff_texts.my_cases_text([desk.case_line(case) for case in cases]))
 
 
 def _target(message: Message, args: list[str]) -> tuple[int | None, list[str]]:
@@ -74,36 +75,36 @@ async def manage_staff(
     bot: Bot,
 ) -> None:
     if not role_of(staff).can_manage_staff:
-        await message.reply(texts.staff_admins_only())
+        await message.reply(staff_texts.staff_admins_only())
         return
     args = (command.args or "").split()
     action, rest = (args[0].lower(), args[1:]) if args else ("", [])
     service = StaffService(session)
     if action == "list":
         members = [(s.display_name, s.role, s.telegram_id) for s in await service.active()]
-        await _reply(message, texts.staff_list(members))
+        await _reply(message, staff_texts.staff_list(members))
         return
     telegram_id, rest = _target(message, rest)
     if action not in ("add", "remove") or telegram_id is None:
-        await message.reply(texts.staff_usage())
+        await message.reply(staff_texts.staff_usage())
         return
     try:
         if action == "add":
             if len(rest) < 2:
-                await message.reply(texts.staff_usage())
+                await message.reply(staff_texts.staff_usage())
                 return
             added = await service.add(telegram_id, rest[0].lower(), " ".join(rest[1:]), actor=staff)
-            await message.reply(texts.staff_added(added.display_name, added.role))
+            await message.reply(staff_texts.staff_added(added.display_name, added.role))
             return
         removal = await service.remove(telegram_id, actor=staff)
     except StaffError as error:
-        await message.reply(texts.staff_error(error.code))
+        await message.reply(staff_texts.staff_error(error.code))
         return
     if removal is None:
-        await message.reply(texts.staff_not_found())
+        await message.reply(staff_texts.staff_not_found())
         return
     await message.reply(
-        texts.staff_removed(removal.staff.display_name, len(removal.released_case_ids))
+        staff_texts.staff_removed(removal.staff.display_name, len(removal.released_case_ids))
     )
     cases = CaseService(session)
     for case_id in removal.released_case_ids:

@@ -28,7 +28,7 @@ from bot.domain import CaseOutcome, OpenedVia, Priority, Route
 from bot.services.cases import CaseService, Opened, aware
 from bot.services.office_hours import OfficeHours
 from bot.services.staff import StaffService
-from bot.ui import texts
+from bot.ui import citizen_texts, keyboards, staff_texts
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class CaseDesk:
                 case, self.hours, minutes_per_case=self.settings.case_wait_minutes
             )
             with self.citizen_voice(case):
-                text = texts.case_opened(
+                text = citizen_texts.case_opened(
                     estimate,
                     urgent=case.priority == Priority.URGENT,
                     now=utcnow(),
@@ -100,7 +100,9 @@ class CaseDesk:
             await self.priority_raised(bot, session, case, crisis=route is Route.CRISIS)
         if route is not Route.CRISIS:
             with self.citizen_voice(case):
-                await self.tell(bot, case, texts.case_already_open(held=case.holder_id is not None))
+                await self.tell(
+                    bot, case, citizen_texts.case_already_open(held=case.holder_id is not None)
+                )
         return opened
 
     async def ensure_topic(
@@ -127,7 +129,7 @@ class CaseDesk:
         service = CaseService(session)
         priority = Priority(case.priority)
         with self.staff_voice():
-            name = texts.topic_name(case.id, case.lang, priority.label)
+            name = staff_texts.topic_name(case.id, case.lang, priority.label)
         try:
             topic = await bot.create_forum_topic(
                 chat_id=self.chat_id, name=name, icon_color=TOPIC_COLORS[priority]
@@ -142,7 +144,7 @@ class CaseDesk:
             card = await self._send_topic(bot, topic_id, card_text, markup)
             if card is not None:
                 await service.set_card(case, card.message_id)
-            for piece in texts.conversation_so_far(list(recent)):
+            for piece in staff_texts.conversation_so_far(list(recent)):
                 await self._send_topic(bot, topic_id, piece)
         return topic_id
 
@@ -154,8 +156,10 @@ class CaseDesk:
             staff = await StaffService(session).get(case.holder_id)
             holder = staff.display_name if staff is not None else None
         region = self.content.resources.regions.get(case.region or "")
-        subject = texts.situation_name(case.intent, self.content, self.settings.staff_language)
-        text = texts.case_card(
+        subject = staff_texts.situation_name(
+            case.intent, self.content, self.settings.staff_language
+        )
+        text = staff_texts.case_card(
             case,
             holder=holder,
             region=region,
@@ -163,7 +167,7 @@ class CaseDesk:
             now=utcnow(),
             zone=self.hours.zone,
         )
-        return text, texts.case_card_keyboard(case)
+        return text, keyboards.case_card_keyboard(case)
 
     async def refresh_card(self, bot: Bot, session: AsyncSession, case: Case) -> None:
         if case.card_message_id is None:
@@ -186,7 +190,7 @@ class CaseDesk:
             return
         label = state or Priority(case.priority).label
         with self.staff_voice():
-            name = texts.topic_name(case.id, case.lang, label)
+            name = staff_texts.topic_name(case.id, case.lang, label)
         with contextlib.suppress(TelegramBadRequest):
             await bot.edit_forum_topic(
                 chat_id=self.chat_id, message_thread_id=case.topic_id, name=name
@@ -251,9 +255,9 @@ class CaseDesk:
     async def after_take(self, bot: Bot, session: AsyncSession, case: Case, staff: Staff) -> None:
         await self.refresh_card(bot, session, case)
         with self.staff_voice():
-            await self.post(bot, case, texts.case_taken_note(staff.display_name))
+            await self.post(bot, case, staff_texts.case_taken_note(staff.display_name))
         with self.citizen_voice(case):
-            await self.tell(bot, case, texts.counselor_joined(staff.display_name))
+            await self.tell(bot, case, citizen_texts.counselor_joined(staff.display_name))
 
     async def after_transfer(
         self,
@@ -265,15 +269,15 @@ class CaseDesk:
     ) -> None:
         await self.refresh_card(bot, session, case)
         with self.staff_voice():
-            note = texts.transferred_note(
+            note = staff_texts.transferred_note(
                 actor.display_name, target.display_name if target else None
             )
             await self.post(bot, case, note)
         with self.citizen_voice(case):
             if target is None:
-                await self.tell(bot, case, texts.counselor_left())
+                await self.tell(bot, case, citizen_texts.counselor_left())
             else:
-                await self.tell(bot, case, texts.counselor_changed(target.display_name))
+                await self.tell(bot, case, citizen_texts.counselor_changed(target.display_name))
 
     async def after_close(
         self, bot: Bot, session: AsyncSession, case: Case, actor: Staff | None
@@ -283,7 +287,7 @@ class CaseDesk:
         await self.refresh_card(bot, session, case)
         with self.staff_voice():
             await self.post(
-                bot, case, texts.closed_note(actor.display_name if actor else None, outcome)
+                bot, case, staff_texts.closed_note(actor.display_name if actor else None, outcome)
             )
         withdrawn = outcome == CaseOutcome.WITHDRAWN
         await self.rename_topic(bot, case, "withdrawn" if withdrawn else "closed")
@@ -294,10 +298,12 @@ class CaseDesk:
             return
         with self.citizen_voice(case):
             automatic = actor is None and outcome == CaseOutcome.NO_RESPONSE
-            await self.tell(bot, case, texts.case_closed_for_citizen(automatic=automatic))
+            await self.tell(bot, case, citizen_texts.case_closed_for_citizen(automatic=automatic))
             if not automatic:
                 # Someone who stopped answering is not asked to rate a conversation.
-                await self.tell(bot, case, texts.rating_prompt(), texts.rating_keyboard(case.id))
+                await self.tell(
+                    bot, case, citizen_texts.rating_prompt(), keyboards.rating_keyboard(case.id)
+                )
 
     async def priority_raised(
         self, bot: Bot, session: AsyncSession, case: Case, *, crisis: bool
@@ -305,9 +311,9 @@ class CaseDesk:
         logger.info("case %s raised to %s", case.id, Priority(case.priority).label)
         with self.staff_voice():
             note = (
-                texts.crisis_note(raised=True)
+                staff_texts.crisis_note(raised=True)
                 if crisis
-                else texts.priority_raised_note(case.priority)
+                else staff_texts.priority_raised_note(case.priority)
             )
             await self.post(bot, case, note)
         await self.rename_topic(bot, case)
@@ -322,7 +328,7 @@ class CaseDesk:
             await self.priority_raised(bot, session, case, crisis=True)
             return
         with self.staff_voice():
-            await self.post(bot, case, texts.crisis_note(raised=False))
+            await self.post(bot, case, staff_texts.crisis_note(raised=False))
 
     async def withdraw(self, bot: Bot, session: AsyncSession, citizen: Citizen) -> bool:
         """/forget: the open case closes as withdrawn, and the topics of all the
@@ -333,14 +339,14 @@ class CaseDesk:
         withdrawal = await service.withdraw(citizen)
         with self.staff_voice():
             deleted, left = await self.delete_topics(
-                bot, session, withdrawal.topics, left_note=texts.forgotten_topic_left()
+                bot, session, withdrawal.topics, left_note=staff_texts.forgotten_topic_left()
             )
         if withdrawal.case is not None and withdrawal.case.id in left:
             await self.after_close(bot, session, withdrawal.case, None)
         if deleted:
             logger.info("%d topic(s) deleted after /forget", len(deleted))
             with self.staff_voice():
-                await self._send_general(bot, texts.forgotten_topics_deleted(deleted))
+                await self._send_general(bot, staff_texts.forgotten_topics_deleted(deleted))
         return withdrawal.case is not None
 
     async def expire(
@@ -351,11 +357,11 @@ class CaseDesk:
             return
         with self.staff_voice():
             deleted, _ = await self.delete_topics(
-                bot, session, topics, left_note=texts.expired_topic_left()
+                bot, session, topics, left_note=staff_texts.expired_topic_left()
             )
             if deleted:
                 logger.info("%d topic(s) deleted past the retention limit", len(deleted))
-                await self._send_general(bot, texts.expired_topics_deleted(deleted))
+                await self._send_general(bot, staff_texts.expired_topics_deleted(deleted))
 
     async def delete_topics(
         self,
@@ -477,7 +483,10 @@ class CaseDesk:
             logger.info("case %s: not delivered to the citizen (%s)", case.id, type(exc).__name__)
             with self.staff_voice():
                 await self.post(
-                    bot, case, texts.not_delivered(blocked=blocked), reply_to=message.message_id
+                    bot,
+                    case,
+                    staff_texts.not_delivered(blocked=blocked),
+                    reply_to=message.message_id,
                 )
             return False
         await service.relayed_out(case, staff, message.message_id, copied.message_id)
@@ -542,13 +551,13 @@ class CaseDesk:
     def case_line(self, case: Case, *, holder: str | None = None) -> str:
         """One line about a case for /queue, /mycases and announcements (HTML)."""
         with self.staff_voice():
-            waited = texts.duration((utcnow() - aware(case.opened_at)).total_seconds())
-            label = texts.case_line_label(case, waited=waited, holder=holder)
-            return texts.topic_link(self.chat_id, case.topic_id, label)
+            waited = staff_texts.duration((utcnow() - aware(case.opened_at)).total_seconds())
+            label = staff_texts.case_line_label(case, waited=waited, holder=holder)
+            return staff_texts.topic_link(self.chat_id, case.topic_id, label)
 
     async def announce(self, bot: Bot, due: Sequence[Case], waiting: int) -> bool:
         """Announce waiting cases again in the General topic."""
         lines = [self.case_line(case) for case in due]
         with self.staff_voice():
-            text = texts.announcement(lines, waiting)
+            text = staff_texts.announcement(lines, waiting)
         return await self._send_general(bot, text)

@@ -8,17 +8,17 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.registry import Handlers
 from bot.handlers.staff import InCaseTopic
-from bot.ui import texts
+from bot.ui import staff_texts
 
 router = Handlers(name="staff_outsiders")
 
 
 @router.callback_query()
 async def refuse_button(query: CallbackQuery) -> None:
-    await query.answer(texts.outsider_refusal(), show_alert=True)
+    await query.answer(staff_texts.outsider_refusal(), show_alert=True)
 
 
 @router.message(F.text.startswith("/"))
 @router.message(InCaseTopic())
 async def refuse_message(message: Message) -> None:
-    await message.reply(texts.outsider_refusal())
+    await message.reply(staff_texts.outsider_refusal())

@@ -29,7 +29,8 @@ from bot.services.reports import (
     sla_minutes,
 )
 from bot.services.staff import role_of
-from bot.ui import report_texts, texts
+from bot.telegram import text_limits
+from bot.ui import report_texts
 from bot.ui.report_chart import render_chart
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ async def stats(
         period = ReportPeriod.named(name, utcnow(), ZoneInfo(settings.office_timezone))
         report, text, chart = await render_report(session, settings, content, period, lang)
         logger.info("report %s for staff %s", name, staff.id)
-        for chunk in texts.chunk_lines(text):
+        for chunk in text_limits.message_parts(text):
             await message.reply(chunk)
         await message.reply_photo(
             BufferedInputFile(chart, filename="report.png"),

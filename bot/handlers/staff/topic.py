@@ -18,7 +18,7 @@ from bot.handlers.staff import InCaseTopic
 from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService
 from bot.services.staff import CannedReplies, StaffService
-from bot.ui import texts
+from bot.ui import keyboards, shared_texts, staff_texts
 
 router = Handlers(name="staff_topic")
 
@@ -52,8 +52,8 @@ async def offer_resources(
 ) -> None:
     staff_lang = desk.settings.staff_language
     await message.reply(
-        texts.resources_prompt(texts.LANGUAGE_NAMES.get(case.lang, case.lang)),
-        reply_markup=texts.resources_keyboard(
+        staff_texts.resources_prompt(shared_texts.LANGUAGE_NAMES.get(case.lang, case.lang)),
+        reply_markup=keyboards.resources_keyboard(
             case.id, content, staff_lang, region_known=case.region in content.resources.regions
         ),
     )
@@ -66,16 +66,16 @@ async def offer_canned(message: Message, case: Case, desk: CaseDesk, canned: Can
         for reply in canned.replies
         if case.lang in reply.text
     ]
-    language = texts.LANGUAGE_NAMES.get(case.lang, case.lang)
+    language = shared_texts.LANGUAGE_NAMES.get(case.lang, case.lang)
     await message.reply(
-        texts.canned_prompt(language, empty=not replies),
-        reply_markup=texts.canned_keyboard(case.id, replies) if replies else None,
+        staff_texts.canned_prompt(language, empty=not replies),
+        reply_markup=keyboards.canned_keyboard(case.id, replies) if replies else None,
     )
 
 
 @router.message(InCaseTopic(), F.text.startswith("/"))
 async def unknown_command(message: Message) -> None:
-    await message.reply(texts.staff_unknown_command())
+    await message.reply(staff_texts.staff_unknown_command())
 
 
 @router.message(InCaseTopic(), F.content_type.in_(RELAYED_KINDS))
@@ -88,7 +88,7 @@ async def to_citizen(
         return
     if case.holder_id != staff.id:
         holder = await StaffService(session).get(case.holder_id) if case.holder_id else None
-        await message.reply(texts.not_sent(holder.display_name if holder else None))
+        await message.reply(staff_texts.not_sent(holder.display_name if holder else None))
         return
     await desk.relay_out(bot, session, case, staff, message)
 
@@ -103,9 +103,9 @@ async def edited_for_citizen(
 
 @router.message(Command("resources", "canned", "note"))
 async def outside_a_case(message: Message) -> None:
-    await message.reply(texts.not_a_case_topic())
+    await message.reply(staff_texts.not_a_case_topic())
 
 
 @router.message(F.text.startswith("/"))
 async def unknown_elsewhere(message: Message) -> None:
-    await message.reply(texts.staff_unknown_command())
+    await message.reply(staff_texts.staff_unknown_command())
