@@ -27,12 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, Citizen
 from bot.handlers.registry import Handlers
-from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService, Opened, Priority
 from bot.services.citizens import CitizenService
 from bot.services.memory import ChatMemory
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter
+from bot.telegram.desk import CaseDesk
 from bot.ui import texts
 from bot.ui.callbacks import CaseRating
 
@@ -67,7 +67,7 @@ async def to_counselor(
     content: ContentLibrary,
 ) -> None:
     # The copy goes first: the counselor should not wait for the safety check.
-    if not await desk.relay_in(bot, session, case, message):
+    if not await desk.relay.copy_in(bot, session, case, message):
         await message.answer(texts.relay_failed())
     text = message.text or message.caption
     if not text or text.startswith("/"):
@@ -91,7 +91,7 @@ async def to_counselor(
 async def edited_to_counselor(
     message: Message, case: Case, desk: CaseDesk, bot: Bot, session: AsyncSession
 ) -> None:
-    await desk.edit_in(bot, session, case, message)
+    await desk.relay.edit_in(bot, session, case, message)
 
 
 @router.callback_query(CaseRating.filter())

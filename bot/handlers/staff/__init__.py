@@ -17,9 +17,9 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService
 from bot.services.staff import StaffService
+from bot.telegram.desk import CaseDesk
 
 
 class InStaffChat(Filter):

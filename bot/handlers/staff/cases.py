@@ -15,9 +15,9 @@ from bot.content.library import ContentLibrary
 from bot.db.models import Case, Staff
 from bot.domain import STAFF_OUTCOMES, CaseOutcome, CaseStatus, Refusal
 from bot.handlers.registry import Handlers
-from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService, Decision
 from bot.services.staff import CannedReplies, StaffService, role_of
+from bot.telegram.desk import CaseDesk
 from bot.ui import texts
 from bot.ui.callbacks import CaseAction, CaseClose, CaseSend, CaseTransfer
 
@@ -97,7 +97,7 @@ async def transfer_picker(
         if member.id != case.holder_id
     ]
     await query.answer()
-    await desk.post(
+    await desk.messages.post(
         bot, case, texts.transfer_prompt(case.id), texts.transfer_keyboard(case.id, others)
     )
 
@@ -139,7 +139,7 @@ async def close_picker(
     if case is None:
         return
     await query.answer()
-    await desk.post(bot, case, texts.close_prompt(case.id), texts.close_keyboard(case.id))
+    await desk.messages.post(bot, case, texts.close_prompt(case.id), texts.close_keyboard(case.id))
 
 
 @router.callback_query(CaseClose.filter())
@@ -209,12 +209,12 @@ async def send_to_citizen(
     if case.holder_id != staff.id:
         await query.answer(texts.not_sent(None), show_alert=True)
         return
-    with desk.citizen_voice(case):
+    with desk.messages.citizen_voice(case):
         pieces = _render(case, callback_data.kind, callback_data.key, content, canned)
     if not pieces:
         await query.answer(texts.refusal_text("stale"), show_alert=True)
         return
-    delivered = [await desk.tell(bot, case, piece) for piece in pieces]
+    delivered = [await desk.messages.tell(bot, case, piece) for piece in pieces]
     if not all(delivered):
         await query.answer(texts.not_delivered(blocked=False), show_alert=True)
         return
@@ -222,7 +222,7 @@ async def send_to_citizen(
     await service.sent_content(case, staff, f"{callback_data.kind}:{callback_data.key}")
     record = texts.sent_to_citizen() + "\n\n" + "\n\n".join(pieces)
     for chunk in texts.chunk_lines(record):
-        await desk.post(bot, case, chunk)
+        await desk.messages.post(bot, case, chunk)
 
 
 @router.callback_query()

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Staff
 from bot.domain import CaseStatus
 from bot.handlers.registry import Handlers
-from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService
 from bot.services.staff import StaffError, StaffService, role_of
+from bot.telegram.desk import CaseDesk
 from bot.ui import texts
 
 router = Handlers(name="staff_commands")
@@ -28,13 +28,13 @@ async def _reply(message: Message, text: str) -> None:
 async def queue(message: Message, staff: Staff, session: AsyncSession, desk: CaseDesk) -> None:
     """Waiting cases, most urgent first; supervisors also see every held case."""
     service = CaseService(session)
-    waiting = [desk.case_line(case) for case in await service.queue()]
+    waiting = [desk.announcements.case_line(case) for case in await service.queue()]
     held: list[str] | None = None
     if role_of(staff).can_supervise:
         active = [c for c in await service.open_cases() if c.status == CaseStatus.ACTIVE]
         names = await StaffService(session).by_ids([c.holder_id for c in active if c.holder_id])
         held = [
-            desk.case_line(
+            desk.announcements.case_line(
                 case,
                 holder=names[case.holder_id].display_name if case.holder_id in names else None,
             )
@@ -46,7 +46,9 @@ async def queue(message: Message, staff: Staff, session: AsyncSession, desk: Cas
 @router.message(Command("mycases"))
 async def my_cases(message: Message, staff: Staff, session: AsyncSession, desk: CaseDesk) -> None:
     cases = await CaseService(session).held_by(staff)
-    await _reply(message, texts.my_cases_text([desk.case_line(case) for case in cases]))
+    await _reply(
+        message, texts.my_cases_text([desk.announcements.case_line(case) for case in cases])
+    )
 
 
 def _target(message: Message, args: list[str]) -> tuple[int | None, list[str]]:

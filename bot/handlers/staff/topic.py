@@ -15,9 +15,9 @@ from bot.db.models import Case, Staff
 from bot.domain import CaseStatus
 from bot.handlers.registry import Handlers
 from bot.handlers.staff import InCaseTopic
-from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService
 from bot.services.staff import CannedReplies, StaffService
+from bot.telegram.desk import CaseDesk
 from bot.ui import texts
 
 router = Handlers(name="staff_topic")
@@ -90,7 +90,7 @@ async def to_citizen(
         holder = await StaffService(session).get(case.holder_id) if case.holder_id else None
         await message.reply(texts.not_sent(holder.display_name if holder else None))
         return
-    await desk.relay_out(bot, session, case, staff, message)
+    await desk.relay.copy_out(bot, session, case, staff, message)
 
 
 @router.edited_message(InCaseTopic())
@@ -98,7 +98,7 @@ async def edited_for_citizen(
     message: Message, case: Case, staff: Staff, session: AsyncSession, desk: CaseDesk, bot: Bot
 ) -> None:
     if case.status == CaseStatus.ACTIVE and case.holder_id == staff.id:
-        await desk.edit_out(bot, session, case, message)
+        await desk.relay.edit_out(bot, session, case, message)
 
 
 @router.message(Command("resources", "canned", "note"))
