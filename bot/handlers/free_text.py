@@ -23,6 +23,7 @@ from bot.services.language import LanguageDetector
 from bot.services.memory import ChatMemory
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter
+from bot.telegram.desk.handoff import Handoff
 from bot.ui import texts
 
 router = Handlers(name="free_text")
@@ -52,6 +53,7 @@ async def free_text(
     settings: Settings,
     flooding: bool = False,
     flood_notice: bool = False,
+    handoff: Handoff | None = None,
 ) -> None:
     text = message.text or ""
     chat_id = message.chat.id
@@ -82,6 +84,7 @@ async def free_text(
             lang,
             privacy_days=settings.message_log_days,
             consented=citizen.consent_at is not None,
+            handoff=handoff,
         )
         if first_contact:
             await message.answer(texts.language_prompt(), reply_markup=texts.language_keyboard())

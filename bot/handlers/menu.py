@@ -16,6 +16,7 @@ from bot.handlers.replies import send_outcome
 from bot.services.citizens import CitizenService
 from bot.services.conversation import ConversationService
 from bot.services.routing import MessageRouter
+from bot.telegram.desk.handoff import Handoff
 from bot.ui import texts
 from bot.ui.callbacks import Emergency, MenuOpen, Topic
 
@@ -70,6 +71,7 @@ async def open_topic(
     routing: MessageRouter,
     i18n: I18n,
     settings: Settings,
+    handoff: Handoff | None = None,
 ) -> None:
     if query.message is None:
         await query.answer()
@@ -90,6 +92,7 @@ async def open_topic(
         lang,
         privacy_days=settings.message_log_days,
         consented=citizen.consent_at is not None,
+        handoff=handoff,
     )
 
 

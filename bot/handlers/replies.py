@@ -6,8 +6,8 @@ from aiogram.types import InaccessibleMessage, Message
 
 from bot.content.library import ContentLibrary
 from bot.domain import CHANGE_LANGUAGE_INTENT, PRIVACY_QUESTION_INTENT, REQUEST_HUMAN_INTENT, Route
-from bot.handlers.case_relay import current_handoff
 from bot.services.conversation import Outcome
+from bot.telegram.desk.handoff import Handoff
 from bot.ui import texts
 
 
@@ -19,7 +19,9 @@ async def send_outcome(
     *,
     privacy_days: int,
     consented: bool,
+    handoff: Handoff | None,
 ) -> None:
+    """`handoff` opens a case where the reply calls for one; None without a staff group."""
     decision = outcome.decision
     route = decision.route
     if route is Route.CRISIS:
@@ -36,10 +38,10 @@ async def send_outcome(
         )
         return
     if route in (Route.CRISIS, Route.ESCALATE):
-        await _send_sensitive(message, outcome, content, lang)
+        await _send_sensitive(message, outcome, content, lang, handoff)
         return
     answer = outcome.answer
-    counselors = current_handoff() is not None
+    counselors = handoff is not None
     if answer is None:
         await message.answer(
             texts.fallback_text(nlu_available=decision.nlu_available, counselors=counselors),
@@ -83,6 +85,7 @@ async def _send_sensitive(
     outcome: Outcome,
     content: ContentLibrary,
     lang: str,
+    handoff: Handoff | None,
 ) -> None:
     """A crisis or an escalate reply: no rating, no menu; a person, or where people are.
 
@@ -95,7 +98,6 @@ async def _send_sensitive(
     decision = outcome.decision
     crisis = decision.route is Route.CRISIS
     answer = outcome.answer
-    handoff = current_handoff()
     asked_for_person = decision.intent == REQUEST_HUMAN_INTENT
     if handoff is not None and (crisis or asked_for_person):
         if answer is not None and crisis:
