@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, Staff
-from bot.domain import STAFF_OUTCOMES, CaseOutcome, CaseStatus, Refusal
+from bot.domain import STAFF_OUTCOMES, CaseOutcome, Refusal
 from bot.handlers.registry import Handlers
 from bot.services.cases import CaseService, Decision
-from bot.services.staff import CannedReplies, StaffService, role_of
+from bot.services.staff import CannedReplies, StaffService
 from bot.telegram.desk import CaseDesk
 from bot.ui import texts
 from bot.ui.callbacks import CaseAction, CaseClose, CaseSend, CaseTransfer
@@ -31,27 +31,6 @@ async def _refusal(session: AsyncSession, decision: Decision) -> str:
         staff = await StaffService(session).get(case.holder_id)
         holder = staff.display_name if staff is not None else None
     return texts.refusal_text(decision.refusal or Refusal.MISSING, holder)
-
-
-async def _managed_case(
-    query: CallbackQuery, session: AsyncSession, case_id: int, staff: Staff
-) -> Case | None:
-    """The case if it is open and `staff` may manage it; else the press is refused."""
-    case = await CaseService(session).get(case_id)
-    refusal = None
-    if case is None:
-        refusal = Refusal.MISSING
-    elif case.status == CaseStatus.CLOSED:
-        refusal = Refusal.CLOSED
-    elif case.holder_id != staff.id and not role_of(staff).can_supervise:
-        # Anyone may close a case nobody holds (spam); only supervisors assign one.
-        waiting_close = case.holder_id is None and query.data and query.data.startswith("cs:close")
-        if not waiting_close:
-            refusal = Refusal.NOT_HOLDER
-    if refusal is not None:
-        await query.answer(texts.refusal_text(refusal), show_alert=True)
-        return None
-    return case
 
 
 async def _drop_picker(query: CallbackQuery) -> None:
@@ -88,8 +67,10 @@ async def transfer_picker(
     desk: CaseDesk,
     bot: Bot,
 ) -> None:
-    case = await _managed_case(query, session, callback_data.case, staff)
-    if case is None:
+    decision = await CaseService(session).may_transfer(callback_data.case, staff)
+    case = decision.case
+    if not decision.ok or case is None:
+        await query.answer(await _refusal(session, decision), show_alert=True)
         return
     others = [
         (member.id, member.display_name)
@@ -135,8 +116,10 @@ async def close_picker(
     desk: CaseDesk,
     bot: Bot,
 ) -> None:
-    case = await _managed_case(query, session, callback_data.case, staff)
-    if case is None:
+    decision = await CaseService(session).may_close(callback_data.case, staff)
+    case = decision.case
+    if not decision.ok or case is None:
+        await query.answer(await _refusal(session, decision), show_alert=True)
         return
     await query.answer()
     await desk.messages.post(bot, case, texts.close_prompt(case.id), texts.close_keyboard(case.id))
@@ -202,12 +185,13 @@ async def send_to_citizen(
     canned: CannedReplies,
 ) -> None:
     service = CaseService(session)
-    case = await service.get(callback_data.case)
-    if case is None or case.status == CaseStatus.CLOSED:
-        await query.answer(texts.refusal_text(Refusal.CLOSED), show_alert=True)
-        return
-    if case.holder_id != staff.id:
+    decision = await service.may_send(callback_data.case, staff)
+    case = decision.case
+    if decision.refusal is Refusal.NOT_HOLDER:
         await query.answer(texts.not_sent(None), show_alert=True)
+        return
+    if not decision.ok or case is None:
+        await query.answer(texts.refusal_text(Refusal.CLOSED), show_alert=True)
         return
     with desk.messages.citizen_voice(case):
         pieces = _render(case, callback_data.kind, callback_data.key, content, canned)
