@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from aiogram.filters import Command, CommandObject, Filter
+from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,8 +20,8 @@ from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import Staff, utcnow
 from bot.handlers.registry import Handlers
+from bot.handlers.staff import Supervises
 from bot.services.reports import PERIOD_DAYS, ReportPeriod
-from bot.services.staff import role_of
 from bot.telegram.desk.reports import render_report
 from bot.ui import report_texts, texts
 
@@ -34,13 +34,6 @@ def supervisor_language(message: Message, settings: Settings) -> str:
     code = (message.from_user.language_code or "") if message.from_user else ""
     code = code.split("-")[0].lower()
     return code if code in ("kk", "ru") else settings.staff_language
-
-
-class Supervises(Filter):
-    """A supervisor or an admin (the `staff` the members' router handed on)."""
-
-    async def __call__(self, message: Message, staff: Staff) -> bool:
-        return role_of(staff).can_supervise
 
 
 @router.message(Command("stats"), Supervises())
