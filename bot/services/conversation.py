@@ -23,10 +23,18 @@ from bot.domain import (
     REQUEST_HUMAN_INTENT,
     Route,
 )
+from bot.nlp.normalize import tokens
+from bot.services.language import LanguageGuess
+from bot.services.memory import ChatMemory
 from bot.services.routing import MessageRouter, RoutingDecision
 
 # Below this confidence the text is kept for editors' review.
 REVIEW_CONFIDENCE = 0.6
+# A switch of language is offered after this many messages in a row that are
+# clearly in the other language (two, so one quoted phrase does not trigger it).
+SWITCH_AFTER = 2
+SWITCH_CONFIDENCE = 0.97
+SWITCH_MIN_WORDS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +109,38 @@ def plan_reply(outcome: Outcome, *, counselors: bool) -> ReplyPlan:
     if route is Route.FALLBACK:
         return ReplyPlan(ReplyKind.FALLBACK_ANSWER)
     return ReplyPlan(ReplyKind.ANSWER, ask_region=outcome.needs_region)
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageOffer:
+    """After the reply: the language question (`switch_to` None, a first
+    contact), or the offer to write in `switch_to` from now on."""
+
+    switch_to: str | None = None
+
+
+async def offer_language(
+    memory: ChatMemory,
+    chat_id: int,
+    citizen: Citizen,
+    guess: LanguageGuess | None,
+    text: str,
+    *,
+    first_contact: bool,
+) -> LanguageOffer | None:
+    """Whether the reply to `text` is followed by a question about the language."""
+    if first_contact:
+        return LanguageOffer()
+    other = (
+        citizen.language is not None
+        and guess is not None
+        and guess.lang != citizen.language
+        and guess.confidence >= SWITCH_CONFIDENCE
+        and len(tokens(text)) >= SWITCH_MIN_WORDS
+    )
+    if await memory.note_language(chat_id, other=other) == SWITCH_AFTER and guess is not None:
+        return LanguageOffer(guess.lang)
+    return None
 
 
 class ConversationService:
