@@ -25,8 +25,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BufferedInputFile
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
@@ -34,13 +32,12 @@ from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import utcnow
 from bot.domain import CaseOutcome, Priority
-from bot.handlers.staff.desk import CaseDesk
-from bot.handlers.staff.stats import render_report
 from bot.services.cases import CaseService
 from bot.services.reports import ReportService, weekly_period
 from bot.services.retention import purge
-from bot.telegram import text_limits
-from bot.ui import citizen_texts, report_texts, staff_texts
+from bot.telegram.desk import CaseDesk
+from bot.telegram.desk.reports import render_report
+from bot.ui import report_texts
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +92,7 @@ class CaseJobs:
     async def _topics(self, session: AsyncSession) -> None:
         for case in await CaseService(session).open_cases():
             if case.topic_id is None:
-                await self._desk.ensure_topic(self._bot, session, case)
+                await self._desk.topics.ensure(self._bot, session, case)
 
     async def _announce(self, session: AsyncSession) -> None:
         service = CaseService(session)
@@ -103,7 +100,7 @@ class CaseJobs:
         if not due:
             return
         waiting = len(await service.queue())
-        if await self._desk.announce(self._bot, due, waiting):
+        if await self._desk.announcements.announce(self._bot, due, waiting):
             await service.mark_announced(due)
             logger.info("announced %s waiting case(s) again", len(due))
 
@@ -111,11 +108,8 @@ class CaseJobs:
         service = CaseService(session)
         minutes = max(1, round(self._silence.total_seconds() / 60))
         for case in await service.due_reminders(self._silence):
-            with self._desk.citizen_voice(case):
-                await self._desk.tell(self._bot, case, citizen_texts.citizen_reminder(minutes))
+            await self._desk.announcements.remind(self._bot, case, minutes=minutes)
             await service.mark_reminded(case)
-            with self._desk.staff_voice():
-                await self._desk.post(self._bot, case, staff_texts.reminder_note())
             logger.info("case %s: the citizen was reminded", case.id)
 
     async def _close_silent(self, session: AsyncSession) -> None:
@@ -196,22 +190,13 @@ class WeeklyReportJob:
             if await ReportService(session, sla_minutes={}).weekly_posted(period):
                 return False
             lang = settings.staff_language
-            with self._desk.staff_voice():
+            with self._desk.messages.staff_voice():
                 report, text, chart = await render_report(
                     session, settings, self._content, period, lang
                 )
                 text = report_texts.weekly_title() + "\n" + text
                 caption = report_texts.chart_caption(report)
-            try:
-                for chunk in text_limits.message_parts(text):
-                    await self._bot.send_message(chat_id=self._desk.chat_id, text=chunk)
-                await self._bot.send_photo(
-                    chat_id=self._desk.chat_id,
-                    photo=BufferedInputFile(chart, filename="report.png"),
-                    caption=caption,
-                )
-            except TelegramAPIError as exc:
-                logger.warning("weekly report not posted: %s", type(exc).__name__)
+            if not await self._desk.announcements.weekly_report(self._bot, text, chart, caption):
                 return False
             await ReportService(session, sla_minutes={}).mark_weekly_posted(period)
             logger.info("weekly report posted for %s", period.start.isoformat())

@@ -2,11 +2,10 @@
 case's topic, edits follow it there, and the safety check still runs.
 
 This router sits in the private router before the media and free-text ones,
-filtered on citizens with an open case. The module also gives `send_outcome`
-(which has no handler arguments) a way to open a case after a crisis message
-or an explicit request: `HandoffMiddleware` puts a `Handoff` for the current
-update in a context variable, as aiogram does for i18n. `ChatOrder` keeps each
-chat's updates in Telegram's order, so relayed messages never swap places.
+filtered on citizens with an open case. `HandoffMiddleware` hands the private
+chat's handlers a `Handoff` (how to open a case for this update) as the
+`handoff` argument. `ChatOrder` keeps each chat's updates in Telegram's order,
+so relayed messages never swap places.
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -27,12 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, Citizen
 from bot.handlers.registry import Handlers
-from bot.handlers.staff.desk import CaseDesk
-from bot.services.cases import CaseService, Opened, Priority
-from bot.services.citizens import CitizenService
+from bot.services.cases import CaseService, Priority
 from bot.services.memory import ChatMemory
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter
+from bot.telegram.desk import CaseDesk
+from bot.telegram.desk.handoff import Handoff
 from bot.ui import citizen_texts
 from bot.ui.callbacks import CaseRating
 
@@ -67,7 +64,7 @@ async def to_counselor(
     content: ContentLibrary,
 ) -> None:
     # The copy goes first: the counselor should not wait for the safety check.
-    if not await desk.relay_in(bot, session, case, message):
+    if not await desk.relay.copy_in(bot, session, case, message):
         await message.answer(citizen_texts.relay_failed())
     text = message.text or message.caption
     if not text or text.startswith("/"):
@@ -91,7 +88,7 @@ async def to_counselor(
 async def edited_to_counselor(
     message: Message, case: Case, desk: CaseDesk, bot: Bot, session: AsyncSession
 ) -> None:
-    await desk.edit_in(bot, session, case, message)
+    await desk.relay.edit_in(bot, session, case, message)
 
 
 @router.callback_query(CaseRating.filter())
@@ -115,39 +112,10 @@ async def rated(
             )
 
 
-@dataclass(frozen=True, slots=True)
-class Handoff:
-    """What opening a case needs, for code that is not a handler (`send_outcome`)."""
-
-    desk: CaseDesk
-    bot: Bot
-    session: AsyncSession
-    memory: ChatMemory
-
-    async def open_case(
-        self, chat_id: int, *, lang: str, route: Route, intent: str | None
-    ) -> Opened:
-        citizen = await CitizenService(self.session).get_or_create(chat_id)
-        return await self.desk.open_case(
-            self.bot,
-            self.session,
-            citizen,
-            lang=citizen.language or lang,
-            route=route,
-            intent=intent,
-            recent=await self.memory.recent(chat_id),
-        )
-
-
-_handoff: ContextVar[Handoff | None] = ContextVar("kenes_handoff", default=None)
-
-
-def current_handoff() -> Handoff | None:
-    """The handoff of the update being handled; None when no staff group is set."""
-    return _handoff.get()
-
-
 class HandoffMiddleware(BaseMiddleware):
+    """Hands the handlers a `handoff` (None without a staff group), so that
+    `send_outcome` can open a case after a crisis message or a request."""
+
     async def __call__(
         self,
         handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
@@ -157,11 +125,8 @@ class HandoffMiddleware(BaseMiddleware):
         desk = data.get("desk")
         if desk is None or "session" not in data or "memory" not in data:
             return await handler(event, data)
-        token = _handoff.set(Handoff(desk, data["bot"], data["session"], data["memory"]))
-        try:
-            return await handler(event, data)
-        finally:
-            _handoff.reset(token)
+        data["handoff"] = Handoff(desk, data["bot"], data["session"], data["memory"])
+        return await handler(event, data)
 
 
 class ChatOrder(BaseMiddleware):

@@ -16,22 +16,16 @@ from bot.content.library import ContentLibrary
 from bot.db.models import Citizen
 from bot.handlers.registry import Handlers
 from bot.handlers.replies import send_outcome
-from bot.nlp.normalize import tokens
 from bot.services.citizens import CitizenService
-from bot.services.conversation import ConversationService
+from bot.services.conversation import ConversationService, offer_language
 from bot.services.language import LanguageDetector
 from bot.services.memory import ChatMemory
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter
+from bot.telegram.desk.handoff import Handoff
 from bot.ui import citizen_texts, keyboards
 
 router = Handlers(name="free_text")
-
-# A switch of language is offered after this many messages in a row that are
-# clearly in the other language (two, so one quoted phrase does not trigger it).
-_SWITCH_AFTER = 2
-_SWITCH_CONFIDENCE = 0.97
-_SWITCH_MIN_WORDS = 2
 
 
 @router.message(F.text.startswith("/"))
@@ -52,6 +46,7 @@ async def free_text(
     settings: Settings,
     flooding: bool = False,
     flood_notice: bool = False,
+    handoff: Handoff | None = None,
 ) -> None:
     text = message.text or ""
     chat_id = message.chat.id
@@ -82,19 +77,17 @@ async def free_text(
             lang,
             privacy_days=settings.message_log_days,
             consented=citizen.consent_at is not None,
+            handoff=handoff,
         )
-        if first_contact:
+        offer = await offer_language(
+            memory, chat_id, citizen, guess, text, first_contact=first_contact
+        )
+        if offer is None:
+            return
+        if offer.switch_to is None:
             await message.answer(
                 citizen_texts.language_prompt(), reply_markup=keyboards.language_keyboard()
             )
             return
-        other = (
-            citizen.language is not None
-            and guess is not None
-            and guess.lang != citizen.language
-            and guess.confidence >= _SWITCH_CONFIDENCE
-            and len(tokens(text)) >= _SWITCH_MIN_WORDS
-        )
-        if await memory.note_language(chat_id, other=other) == _SWITCH_AFTER and guess is not None:
-            offer, markup = keyboards.switch_language_offer(guess.lang)
-            await message.answer(offer, reply_markup=markup)
+        switch, markup = keyboards.switch_language_offer(offer.switch_to)
+        await message.answer(switch, reply_markup=markup)

@@ -15,6 +15,7 @@ from bot.handlers.replies import send_outcome
 from bot.services.citizens import CitizenService
 from bot.services.conversation import ConversationService
 from bot.services.routing import MessageRouter
+from bot.telegram.desk.handoff import Handoff
 from bot.ui import citizen_texts, keyboards
 from bot.ui.callbacks import Emergency, MenuOpen, Topic
 
@@ -71,6 +72,7 @@ async def open_topic(
     routing: MessageRouter,
     i18n: I18n,
     settings: Settings,
+    handoff: Handoff | None = None,
 ) -> None:
     if query.message is None:
         await query.answer()
@@ -91,6 +93,7 @@ async def open_topic(
         lang,
         privacy_days=settings.message_log_days,
         consented=citizen.consent_at is not None,
+        handoff=handoff,
     )
 
 

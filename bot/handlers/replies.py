@@ -1,14 +1,14 @@
-"""Sending an `Outcome` to the citizen, the same way for free text and buttons."""
+"""Sending an `Outcome` to the citizen, the same way for free text and buttons:
+the conversation service plans the reply (`plan_reply`), this only renders it."""
 
 from __future__ import annotations
 
 from aiogram.types import InaccessibleMessage, Message
 
 from bot.content.library import ContentLibrary
-from bot.domain import CHANGE_LANGUAGE_INTENT, PRIVACY_QUESTION_INTENT, REQUEST_HUMAN_INTENT, Route
-from bot.handlers.case_relay import current_handoff
-from bot.services.conversation import Outcome
+from bot.services.conversation import Outcome, ReplyKind, plan_reply
 from bot.telegram import text_limits
+from bot.telegram.desk.handoff import Handoff
 from bot.ui import citizen_texts, keyboards
 
 
@@ -20,108 +20,79 @@ async def send_outcome(
     *,
     privacy_days: int,
     consented: bool,
+    handoff: Handoff | None,
 ) -> None:
+    """`handoff` opens a case where the reply calls for one; None without a staff group."""
+    counselors = handoff is not None
+    plan = plan_reply(outcome, counselors=counselors)
     decision = outcome.decision
-    route = decision.route
-    if route is Route.CRISIS:
+    answer = outcome.answer
+    if plan.emergency_numbers:
         # The numbers first, in a message of their own, before anything else.
         await message.answer(citizen_texts.emergency_block(content, lang, decision.intent))
-    if decision.intent == CHANGE_LANGUAGE_INTENT and route is Route.SERVICE:
-        await message.answer(
-            citizen_texts.language_prompt(), reply_markup=keyboards.language_keyboard()
+    match plan.kind:
+        case ReplyKind.LANGUAGE:
+            await message.answer(
+                citizen_texts.language_prompt(), reply_markup=keyboards.language_keyboard()
+            )
+        case ReplyKind.PRIVACY:
+            await message.answer(
+                citizen_texts.privacy_notice(privacy_days),
+                reply_markup=None if consented else keyboards.notice_keyboard(),
+            )
+        case ReplyKind.NOT_UNDERSTOOD:
+            await message.answer(
+                citizen_texts.fallback_text(
+                    nlu_available=decision.nlu_available, counselors=counselors
+                ),
+                reply_markup=keyboards.fallback_keyboard(
+                    content, outcome.suggestions, lang, counselors=counselors
+                ),
+            )
+        case ReplyKind.FALLBACK_ANSWER if answer is not None:
+            await message.answer(
+                answer.text_for(counselors=counselors),
+                reply_markup=keyboards.fallback_keyboard(
+                    content, outcome.suggestions, lang, counselors=counselors
+                ),
+            )
+        case ReplyKind.ANSWER if answer is not None:
+            text = citizen_texts.answer_text(
+                answer,
+                content,
+                outcome.region,
+                counselors=counselors,
+                feedback=outcome.log_id is not None,
+            )
+            if not decision.nlu_available:
+                text = citizen_texts.degraded_text(counselors=counselors) + "\n\n" + text
+            await message.answer(
+                text,
+                reply_markup=keyboards.answer_keyboard(
+                    answer, content, outcome.region, outcome.log_id, counselors=counselors
+                ),
+            )
+        case ReplyKind.OFFER_PERSON if answer is not None:
+            await message.answer(
+                citizen_texts.answer_text(
+                    answer, content, outcome.region, counselors=True, feedback=False
+                ),
+                reply_markup=keyboards.person_keyboard(answer.intent),
+            )
+        case ReplyKind.NO_PERSON:
+            parts = [answer.text_for(counselors=False)] if plan.with_answer and answer else []
+            parts.append(citizen_texts.person_unavailable(outcome.region, lang))
+            await message.answer(text_limits.fit("\n\n".join(parts)))
+        case ReplyKind.CASE_ANSWER if answer is not None:
+            await message.answer(
+                citizen_texts.answer_text(answer, content, None, counselors=True, feedback=False)
+            )
+    if plan.open_case and handoff is not None:
+        await handoff.open_case(
+            message.chat.id, lang=lang, route=decision.route, intent=decision.intent
         )
-        return
-    if decision.intent == PRIVACY_QUESTION_INTENT and route is Route.SERVICE:
-        # The one privacy text, the same as /start and /privacy show.
-        await message.answer(
-            citizen_texts.privacy_notice(privacy_days),
-            reply_markup=None if consented else keyboards.notice_keyboard(),
-        )
-        return
-    if route in (Route.CRISIS, Route.ESCALATE):
-        await _send_sensitive(message, outcome, content, lang)
-        return
-    answer = outcome.answer
-    counselors = current_handoff() is not None
-    if answer is None:
-        await message.answer(
-            citizen_texts.fallback_text(
-                nlu_available=decision.nlu_available, counselors=counselors
-            ),
-            reply_markup=keyboards.fallback_keyboard(
-                content, outcome.suggestions, lang, counselors=counselors
-            ),
-        )
-        return
-    if route is Route.FALLBACK:
-        await message.answer(
-            answer.text_for(counselors=counselors),
-            reply_markup=keyboards.fallback_keyboard(
-                content, outcome.suggestions, lang, counselors=counselors
-            ),
-        )
-        return
-    text = citizen_texts.answer_text(
-        answer,
-        content,
-        outcome.region,
-        counselors=counselors,
-        feedback=outcome.log_id is not None,
-    )
-    if not decision.nlu_available:
-        text = citizen_texts.degraded_text(counselors=counselors) + "\n\n" + text
-    await message.answer(
-        text,
-        reply_markup=keyboards.answer_keyboard(
-            answer, content, outcome.region, outcome.log_id, counselors=counselors
-        ),
-    )
-    if outcome.needs_region:
+    if plan.ask_region and answer is not None:
         await message.answer(
             citizen_texts.region_prompt(),
             reply_markup=keyboards.region_keyboard(content, lang, intent=answer.intent),
         )
-
-
-async def _send_sensitive(
-    message: Message | InaccessibleMessage,
-    outcome: Outcome,
-    content: ContentLibrary,
-    lang: str,
-) -> None:
-    """A crisis or an escalate reply: no rating, no menu; a person, or where people are.
-
-    With a staff group, a crisis opens an urgent case after the numbers and the
-    answer, and the case's own message says who reads it and when; an explicit
-    request for a person opens a case instead of an answer; any other escalate
-    answer offers a counselor with one tap. Without a staff group, the answer is
-    followed by where people are, and no button pretends to reach someone.
-    """
-    decision = outcome.decision
-    crisis = decision.route is Route.CRISIS
-    answer = outcome.answer
-    handoff = current_handoff()
-    asked_for_person = decision.intent == REQUEST_HUMAN_INTENT
-    if handoff is not None and (crisis or asked_for_person):
-        if answer is not None and crisis:
-            await message.answer(
-                citizen_texts.answer_text(answer, content, None, counselors=True, feedback=False)
-            )
-        await handoff.open_case(
-            message.chat.id, lang=lang, route=decision.route, intent=decision.intent
-        )
-        return
-    parts = [] if answer is None or asked_for_person else [answer.text_for(counselors=False)]
-    if handoff is None:
-        parts.append(citizen_texts.person_unavailable(outcome.region, lang))
-        await message.answer(text_limits.fit("\n\n".join(parts)))
-        return
-    if answer is None:  # sensitive, and nothing curated to say: a person at once
-        await handoff.open_case(
-            message.chat.id, lang=lang, route=decision.route, intent=decision.intent
-        )
-        return
-    await message.answer(
-        citizen_texts.answer_text(answer, content, outcome.region, counselors=True, feedback=False),
-        reply_markup=keyboards.person_keyboard(answer.intent),
-    )

@@ -290,6 +290,43 @@ class CaseService:
     def _may_manage(self, case: Case, staff: Staff) -> bool:
         return case.holder_id == staff.id or role_of(staff).can_supervise
 
+    async def may_transfer(self, case_id: int, staff: Staff) -> Decision:
+        """Whether `staff` may open a case's transfer picker: its holder, or a supervisor."""
+        return await self._may_open_picker(case_id, staff, closing=False)
+
+    async def may_close(self, case_id: int, staff: Staff) -> Decision:
+        """Whether `staff` may open a case's close picker: as for a transfer, and
+        anyone for a case nobody holds (spam)."""
+        return await self._may_open_picker(case_id, staff, closing=True)
+
+    async def _may_open_picker(self, case_id: int, staff: Staff, *, closing: bool) -> Decision:
+        case = await self._cases.get(case_id)
+        if case is None:
+            return Decision(None, Refusal.MISSING)
+        if case.status == CaseStatus.CLOSED:
+            return Decision(case, Refusal.CLOSED)
+        if not self._may_manage(case, staff) and not (closing and case.holder_id is None):
+            return Decision(case, Refusal.NOT_HOLDER)
+        return Decision(case)
+
+    async def may_send(self, case_id: int, staff: Staff) -> Decision:
+        """Whether `staff` may send a resource card or canned reply: the holder only."""
+        case = await self._cases.get(case_id)
+        if case is None or case.status == CaseStatus.CLOSED:
+            return Decision(case, Refusal.CLOSED)
+        refusal = self.may_reply(case, staff)
+        return Decision(case, refusal)
+
+    @staticmethod
+    def may_reply(case: Case, staff: Staff) -> Refusal | None:
+        """Whether the message of `staff` in the case's topic reaches the citizen:
+        only the holder's, and never in a closed case."""
+        if case.status == CaseStatus.CLOSED:
+            return Refusal.CLOSED
+        if case.holder_id != staff.id:
+            return Refusal.NOT_HOLDER
+        return None
+
     async def transfer(self, case_id: int, actor: Staff, target: Staff | None) -> Decision:
         """Hand a case to another counselor, or back to the queue (`target` None)."""
         case = await self._cases.get(case_id)

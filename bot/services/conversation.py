@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,11 +16,25 @@ from bot.content.answers import Answer, AnswerBook
 from bot.content.resources import Region, ResourceDirectory
 from bot.db.models import Citizen, MessageLog, utcnow
 from bot.db.repositories import MessageLogRepository
-from bot.domain import OUT_OF_SCOPE_INTENT, Route
+from bot.domain import (
+    CHANGE_LANGUAGE_INTENT,
+    OUT_OF_SCOPE_INTENT,
+    PRIVACY_QUESTION_INTENT,
+    REQUEST_HUMAN_INTENT,
+    Route,
+)
+from bot.nlp.normalize import tokens
+from bot.services.language import LanguageGuess
+from bot.services.memory import ChatMemory
 from bot.services.routing import MessageRouter, RoutingDecision
 
 # Below this confidence the text is kept for editors' review.
 REVIEW_CONFIDENCE = 0.6
+# A switch of language is offered after this many messages in a row that are
+# clearly in the other language (two, so one quoted phrase does not trigger it).
+SWITCH_AFTER = 2
+SWITCH_CONFIDENCE = 0.97
+SWITCH_MIN_WORDS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +45,102 @@ class Outcome:
     needs_region: bool
     log_id: int
     suggestions: tuple[str, ...]
+
+
+class ReplyKind(StrEnum):
+    """What the reply to an `Outcome` is; the handlers render each kind."""
+
+    LANGUAGE = "language"  # the language question and its buttons
+    PRIVACY = "privacy"  # the one privacy text, as /start and /privacy show it
+    NOT_UNDERSTOOD = "not_understood"  # no answer: the closest topics
+    FALLBACK_ANSWER = "fallback_answer"  # an out-of-scope answer with the closest topics
+    ANSWER = "answer"  # a curated answer, its links and its rating buttons
+    OFFER_PERSON = "offer_person"  # a sensitive answer with a talk-to-a-counselor button
+    NO_PERSON = "no_person"  # no staff group: (the answer and) where people are
+    CASE_ANSWER = "case_answer"  # the answer before the case opens (a crisis)
+    CASE_ONLY = "case_only"  # nothing but the case's own message
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyPlan:
+    """What to say and do for an `Outcome`, in order: the emergency numbers in a
+    message of their own, the reply of `kind`, then the case and the region question."""
+
+    kind: ReplyKind
+    emergency_numbers: bool = False
+    open_case: bool = False
+    # NO_PERSON only: the answer goes before where people are.
+    with_answer: bool = False
+    ask_region: bool = False
+
+
+def plan_reply(outcome: Outcome, *, counselors: bool) -> ReplyPlan:
+    """The reply to `outcome`; `counselors` when a staff group can take a case.
+
+    A crisis or an escalate reply has no rating and no menu. With a staff
+    group, a crisis opens an urgent case after the numbers and the answer (the
+    case's own message says who reads it and when); an explicit request for a
+    person opens a case instead of an answer; any other escalate answer offers a
+    counselor with one tap, and one with nothing curated to say opens a case at
+    once. Without a staff group, the answer is followed by where people are,
+    and no button pretends to reach someone.
+    """
+    decision = outcome.decision
+    route = decision.route
+    crisis = route is Route.CRISIS
+    answer = outcome.answer
+    if decision.intent == CHANGE_LANGUAGE_INTENT and route is Route.SERVICE:
+        return ReplyPlan(ReplyKind.LANGUAGE)
+    if decision.intent == PRIVACY_QUESTION_INTENT and route is Route.SERVICE:
+        return ReplyPlan(ReplyKind.PRIVACY)
+    if route in (Route.CRISIS, Route.ESCALATE):
+        asked_for_person = decision.intent == REQUEST_HUMAN_INTENT
+        if counselors and (crisis or asked_for_person):
+            kind = ReplyKind.CASE_ANSWER if answer is not None and crisis else ReplyKind.CASE_ONLY
+            return ReplyPlan(kind, emergency_numbers=crisis, open_case=True)
+        if not counselors:
+            with_answer = answer is not None and not asked_for_person
+            return ReplyPlan(ReplyKind.NO_PERSON, emergency_numbers=crisis, with_answer=with_answer)
+        if answer is None:
+            return ReplyPlan(ReplyKind.CASE_ONLY, emergency_numbers=crisis, open_case=True)
+        return ReplyPlan(ReplyKind.OFFER_PERSON, emergency_numbers=crisis)
+    if answer is None:
+        return ReplyPlan(ReplyKind.NOT_UNDERSTOOD)
+    if route is Route.FALLBACK:
+        return ReplyPlan(ReplyKind.FALLBACK_ANSWER)
+    return ReplyPlan(ReplyKind.ANSWER, ask_region=outcome.needs_region)
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageOffer:
+    """After the reply: the language question (`switch_to` None, a first
+    contact), or the offer to write in `switch_to` from now on."""
+
+    switch_to: str | None = None
+
+
+async def offer_language(
+    memory: ChatMemory,
+    chat_id: int,
+    citizen: Citizen,
+    guess: LanguageGuess | None,
+    text: str,
+    *,
+    first_contact: bool,
+) -> LanguageOffer | None:
+    """Whether the reply to `text` is followed by a question about the language."""
+    if first_contact:
+        return LanguageOffer()
+    other = (
+        citizen.language is not None
+        and guess is not None
+        and guess.lang != citizen.language
+        and guess.confidence >= SWITCH_CONFIDENCE
+        and len(tokens(text)) >= SWITCH_MIN_WORDS
+    )
+    if await memory.note_language(chat_id, other=other) == SWITCH_AFTER and guess is not None:
+        return LanguageOffer(guess.lang)
+    return None
 
 
 class ConversationService:

@@ -3,7 +3,9 @@
 One parent router, filtered on the staff chat, speaks the staff language. Under
 it, the members' routers are filtered on an active staff member (who reaches
 the handlers as `staff`); everyone else in the group gets the outsiders'
-router, which refuses politely and relays nothing.
+router, which refuses politely and relays nothing. What a role allows is
+checked by the role filters here (`Supervises`, `ManagesStaff`) and, for each
+case, by the case service; handlers only render the refusals.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.handlers.staff.desk import CaseDesk
+from bot.db.models import Staff
 from bot.services.cases import CaseService
-from bot.services.staff import StaffService
+from bot.services.staff import StaffService, role_of
+from bot.telegram.desk import CaseDesk
 
 
 class InStaffChat(Filter):
@@ -43,6 +46,20 @@ class IsStaff(Filter):
             return False
         staff = await StaffService(session).member(event_from_user.id)
         return {"staff": staff} if staff is not None else False
+
+
+class Supervises(Filter):
+    """A supervisor or an admin (the `staff` that IsStaff handed on)."""
+
+    async def __call__(self, event: TelegramObject, staff: Staff) -> bool:
+        return role_of(staff).can_supervise
+
+
+class ManagesStaff(Filter):
+    """An admin: adds and removes staff (the `staff` that IsStaff handed on)."""
+
+    async def __call__(self, event: TelegramObject, staff: Staff) -> bool:
+        return role_of(staff).can_manage_staff
 
 
 class InCaseTopic(Filter):

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, Staff
-from bot.domain import STAFF_OUTCOMES, CaseOutcome, CaseStatus, Refusal
+from bot.domain import STAFF_OUTCOMES, CaseOutcome, Refusal
 from bot.handlers.registry import Handlers
-from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService, Decision
-from bot.services.staff import CannedReplies, StaffService, role_of
+from bot.services.staff import CannedReplies, StaffService
 from bot.telegram import text_limits
+from bot.telegram.desk import CaseDesk
 from bot.ui import citizen_texts, keyboards, shared_texts, staff_texts
 from bot.ui.callbacks import CaseAction, CaseClose, CaseSend, CaseTransfer
 
@@ -32,27 +32,6 @@ async def _refusal(session: AsyncSession, decision: Decision) -> str:
         staff = await StaffService(session).get(case.holder_id)
         holder = staff.display_name if staff is not None else None
     return staff_texts.refusal_text(decision.refusal or Refusal.MISSING, holder)
-
-
-async def _managed_case(
-    query: CallbackQuery, session: AsyncSession, case_id: int, staff: Staff
-) -> Case | None:
-    """The case if it is open and `staff` may manage it; else the press is refused."""
-    case = await CaseService(session).get(case_id)
-    refusal = None
-    if case is None:
-        refusal = Refusal.MISSING
-    elif case.status == CaseStatus.CLOSED:
-        refusal = Refusal.CLOSED
-    elif case.holder_id != staff.id and not role_of(staff).can_supervise:
-        # Anyone may close a case nobody holds (spam); only supervisors assign one.
-        waiting_close = case.holder_id is None and query.data and query.data.startswith("cs:close")
-        if not waiting_close:
-            refusal = Refusal.NOT_HOLDER
-    if refusal is not None:
-        await query.answer(staff_texts.refusal_text(refusal), show_alert=True)
-        return None
-    return case
 
 
 async def _drop_picker(query: CallbackQuery) -> None:
@@ -89,8 +68,10 @@ async def transfer_picker(
     desk: CaseDesk,
     bot: Bot,
 ) -> None:
-    case = await _managed_case(query, session, callback_data.case, staff)
-    if case is None:
+    decision = await CaseService(session).may_transfer(callback_data.case, staff)
+    case = decision.case
+    if not decision.ok or case is None:
+        await query.answer(await _refusal(session, decision), show_alert=True)
         return
     others = [
         (member.id, member.display_name)
@@ -98,7 +79,7 @@ async def transfer_picker(
         if member.id != case.holder_id
     ]
     await query.answer()
-    await desk.post(
+    await desk.messages.post(
         bot,
         case,
         staff_texts.transfer_prompt(case.id),
@@ -139,11 +120,15 @@ async def close_picker(
     desk: CaseDesk,
     bot: Bot,
 ) -> None:
-    case = await _managed_case(query, session, callback_data.case, staff)
-    if case is None:
+    decision = await CaseService(session).may_close(callback_data.case, staff)
+    case = decision.case
+    if not decision.ok or case is None:
+        await query.answer(await _refusal(session, decision), show_alert=True)
         return
     await query.answer()
-    await desk.post(bot, case, staff_texts.close_prompt(case.id), keyboards.close_keyboard(case.id))
+    await desk.messages.post(
+        bot, case, staff_texts.close_prompt(case.id), keyboards.close_keyboard(case.id)
+    )
 
 
 @router.callback_query(CaseClose.filter())
@@ -206,19 +191,20 @@ async def send_to_citizen(
     canned: CannedReplies,
 ) -> None:
     service = CaseService(session)
-    case = await service.get(callback_data.case)
-    if case is None or case.status == CaseStatus.CLOSED:
-        await query.answer(staff_texts.refusal_text(Refusal.CLOSED), show_alert=True)
-        return
-    if case.holder_id != staff.id:
+    decision = await service.may_send(callback_data.case, staff)
+    case = decision.case
+    if decision.refusal is Refusal.NOT_HOLDER:
         await query.answer(staff_texts.not_sent(None), show_alert=True)
         return
-    with desk.citizen_voice(case):
+    if not decision.ok or case is None:
+        await query.answer(staff_texts.refusal_text(Refusal.CLOSED), show_alert=True)
+        return
+    with desk.messages.citizen_voice(case):
         pieces = _render(case, callback_data.kind, callback_data.key, content, canned)
     if not pieces:
         await query.answer(staff_texts.refusal_text("stale"), show_alert=True)
         return
-    delivered = [await desk.tell(bot, case, piece) for piece in pieces]
+    delivered = [await desk.messages.tell(bot, case, piece) for piece in pieces]
     if not all(delivered):
         await query.answer(staff_texts.not_delivered(blocked=False), show_alert=True)
         return
@@ -226,7 +212,7 @@ async def send_to_citizen(
     await service.sent_content(case, staff, f"{callback_data.kind}:{callback_data.key}")
     record = staff_texts.sent_to_citizen() + "\n\n" + "\n\n".join(pieces)
     for chunk in text_limits.message_parts(record):
-        await desk.post(bot, case, chunk)
+        await desk.messages.post(bot, case, chunk)
 
 
 @router.callback_query()

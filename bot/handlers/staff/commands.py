@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Staff
 from bot.domain import CaseStatus
 from bot.handlers.registry import Handlers
-from bot.handlers.staff.desk import CaseDesk
+from bot.handlers.staff import ManagesStaff, Supervises
 from bot.services.cases import CaseService
-from bot.services.staff import StaffError, StaffService, role_of
+from bot.services.staff import StaffError, StaffService
 from bot.telegram import text_limits
+from bot.telegram.desk import CaseDesk
 from bot.ui import staff_texts
 
 router = Handlers(name="staff_commands")
@@ -25,29 +26,36 @@ async def _reply(message: Message, text: str) -> None:
         await message.reply(chunk)
 
 
-@router.message(Command("queue"))
-async def queue(message: Message, staff: Staff, session: AsyncSession, desk: CaseDesk) -> None:
-    """Waiting cases, most urgent first; supervisors also see every held case."""
+@router.message(Command("queue"), Supervises())
+async def queue_for_supervisors(message: Message, session: AsyncSession, desk: CaseDesk) -> None:
+    """Waiting cases, most urgent first, and every held case with its holder."""
     service = CaseService(session)
-    waiting = [desk.case_line(case) for case in await service.queue()]
-    held: list[str] | None = None
-    if role_of(staff).can_supervise:
-        active = [c for c in await service.open_cases() if c.status == CaseStatus.ACTIVE]
-        names = await StaffService(session).by_ids([c.holder_id for c in active if c.holder_id])
-        held = [
-            desk.case_line(
-                case,
-                holder=names[case.holder_id].display_name if case.holder_id in names else None,
-            )
-            for case in active
-        ]
+    waiting = [desk.announcements.case_line(case) for case in await service.queue()]
+    active = [c for c in await service.open_cases() if c.status == CaseStatus.ACTIVE]
+    names = await StaffService(session).by_ids([c.holder_id for c in active if c.holder_id])
+    held = [
+        desk.announcements.case_line(
+            case,
+            holder=names[case.holder_id].display_name if case.holder_id in names else None,
+        )
+        for case in active
+    ]
     await _reply(message, staff_texts.queue_text(waiting, held))
+
+
+@router.message(Command("queue"))
+async def queue(message: Message, session: AsyncSession, desk: CaseDesk) -> None:
+    """Waiting cases, most urgent first."""
+    waiting = [desk.announcements.case_line(c) for c in await CaseService(session).queue()]
+    await _reply(message, staff_texts.queue_text(waiting, None))
 
 
 @router.message(Command("mycases"))
 async def my_cases(message: Message, staff: Staff, session: AsyncSession, desk: CaseDesk) -> None:
     cases = await CaseService(session).held_by(staff)
-    await _reply(message, staff_texts.my_cases_text([desk.case_line(case) for case in cases]))
+    await _reply(
+        message, staff_texts.my_cases_text([desk.announcements.case_line(case) for case in cases])
+    )
 
 
 def _target(message: Message, args: list[str]) -> tuple[int | None, list[str]]:
@@ -65,7 +73,7 @@ def _target(message: Message, args: list[str]) -> tuple[int | None, list[str]]:
     return None, args
 
 
-@router.message(Command("staff"))
+@router.message(Command("staff"), ManagesStaff())
 async def manage_staff(
     message: Message,
     command: CommandObject,
@@ -74,9 +82,6 @@ async def manage_staff(
     desk: CaseDesk,
     bot: Bot,
 ) -> None:
-    if not role_of(staff).can_manage_staff:
-        await message.reply(staff_texts.staff_admins_only())
-        return
     args = (command.args or "").split()
     action, rest = (args[0].lower(), args[1:]) if args else ("", [])
     service = StaffService(session)
@@ -111,3 +116,8 @@ async def manage_staff(
         case = await cases.get(case_id)
         if case is not None:
             await desk.after_transfer(bot, session, case, staff, None)
+
+
+@router.message(Command("staff"))
+async def manage_staff_refused(message: Message) -> None:
+    await message.reply(staff_texts.staff_admins_only())

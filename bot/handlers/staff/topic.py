@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, Staff
-from bot.domain import CaseStatus
+from bot.domain import Refusal
 from bot.handlers.registry import Handlers
 from bot.handlers.staff import InCaseTopic
-from bot.handlers.staff.desk import CaseDesk
 from bot.services.cases import CaseService
 from bot.services.staff import CannedReplies, StaffService
+from bot.telegram.desk import CaseDesk
 from bot.ui import keyboards, shared_texts, staff_texts
 
 router = Handlers(name="staff_topic")
@@ -82,23 +82,24 @@ async def unknown_command(message: Message) -> None:
 async def to_citizen(
     message: Message, case: Case, staff: Staff, session: AsyncSession, desk: CaseDesk, bot: Bot
 ) -> None:
-    if case.status == CaseStatus.CLOSED:
+    refusal = CaseService.may_reply(case, staff)
+    if refusal is Refusal.CLOSED:
         # The bot closed the topic with the case; an admin writing there anyway
         # gets no reply (a closed topic refuses it), and nothing is relayed.
         return
-    if case.holder_id != staff.id:
+    if refusal is not None:
         holder = await StaffService(session).get(case.holder_id) if case.holder_id else None
         await message.reply(staff_texts.not_sent(holder.display_name if holder else None))
         return
-    await desk.relay_out(bot, session, case, staff, message)
+    await desk.relay.copy_out(bot, session, case, staff, message)
 
 
 @router.edited_message(InCaseTopic())
 async def edited_for_citizen(
     message: Message, case: Case, staff: Staff, session: AsyncSession, desk: CaseDesk, bot: Bot
 ) -> None:
-    if case.status == CaseStatus.ACTIVE and case.holder_id == staff.id:
-        await desk.edit_out(bot, session, case, message)
+    if CaseService.may_reply(case, staff) is None:
+        await desk.relay.edit_out(bot, session, case, message)
 
 
 @router.message(Command("resources", "canned", "note"))
