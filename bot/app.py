@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import PROJECT_ROOT, Settings
 from bot.content.library import ContentLibrary
 from bot.db.engine import create_engine, session_factory
+from bot.desk import CaseDesk
 from bot.handlers import build_router
 from bot.handlers.case_relay import ChatOrder
 from bot.middlewares import (
@@ -45,7 +46,6 @@ from bot.services.memory import ChatMemory, ConversationMemory, RedisConversatio
 from bot.services.routing import MessageRouter, SafetyNet
 from bot.services.semantic import HeadFiles
 from bot.services.staff import CannedReplies
-from bot.telegram.desk import CaseDesk
 from bot.telegram.limits import Limits, LocalBuckets, RateLimiter, SharedBuckets, SharedLimits
 from bot.telegram.ordering import ChatLocks
 from bot.telegram.polling import DurablePolling, process_owner

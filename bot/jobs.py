@@ -31,12 +31,12 @@ from bot import metrics
 from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import utcnow
+from bot.desk import CaseDesk
+from bot.desk.reports import render_report
 from bot.domain import CaseOutcome, Priority
 from bot.services.cases import CaseService
 from bot.services.reports import ReportService, weekly_period
 from bot.services.retention import purge
-from bot.telegram.desk import CaseDesk
-from bot.telegram.desk.reports import render_report
 from bot.ui import report_texts
 
 logger = logging.getLogger(__name__)

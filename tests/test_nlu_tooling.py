@@ -45,6 +45,7 @@ def _tree(root: Path) -> Path:
     (root / "bot" / "nlp" / "normalize.py").write_text("# normalize\n")
     (root / "bot" / "nlp" / "encoder.py").write_text("# encoder\n")
     (root / "bot" / "nlp" / "semantic.py").write_text("# semantic\n")
+    (root / "bot" / "nlp" / "taxonomy.py").write_text("# taxonomy\n")
     (root / "nlu_data" / "ru" / "service.yml").write_text(
         'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - привет\n    - здравствуйте\n'
     )
@@ -79,6 +80,7 @@ def test_requirements_hash_is_the_sha256_prefix(tmp_path: Path) -> None:
         "bot/nlp/normalize.py",
         "bot/nlp/encoder.py",
         "bot/nlp/semantic.py",
+        "bot/nlp/taxonomy.py",
     ],
 )
 def test_model_hash_changes_with_every_input(tmp_path: Path, changed: str) -> None:
@@ -448,7 +450,7 @@ def _tiny_checkout(root: Path) -> Path:
     (root / "nlu" / "requirements.txt").write_bytes(_REAL.requirements.read_bytes())
     (root / "bot" / "__init__.py").write_text("")
     (root / "bot" / "nlp" / "__init__.py").write_text("")
-    for name in ("normalize.py", "encoder.py", "semantic.py"):
+    for name in ("normalize.py", "encoder.py", "semantic.py", "taxonomy.py"):
         (root / "bot" / "nlp" / name).write_bytes((REPO / "bot" / "nlp" / name).read_bytes())
     (root / "domain.yml").write_text('version: "3.1"\nintents: [greet, crisis_self_harm]\n')
     greet = ["привет", "здравствуйте", "добрый день", "салам", "сәлем", "доброе утро"]

@@ -904,8 +904,8 @@ async def test_weekly_report_posts_once_in_the_general_topic(
     settings: Settings, migrated_engine: AsyncEngine, content: ContentLibrary, i18n: I18n
 ) -> None:
     from bot.app import create_bot
+    from bot.desk import CaseDesk
     from bot.jobs import WeeklyReportJob
-    from bot.telegram.desk import CaseDesk
     from tests.test_handoff_e2e import GROUP, desk_bot
 
     sessions = session_factory(migrated_engine)

@@ -23,13 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, Citizen
+from bot.desk import CaseDesk
+from bot.desk.handoff import Handoff
 from bot.handlers.registry import Handlers
 from bot.services.cases import CaseService, Priority
 from bot.services.memory import ChatMemory
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter
-from bot.telegram.desk import CaseDesk
-from bot.telegram.desk.handoff import Handoff
 from bot.ui import citizen_texts
 from bot.ui.callbacks import CaseRating
 

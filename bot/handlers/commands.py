@@ -13,10 +13,10 @@ from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.content.resources import Region
 from bot.db.models import Citizen
+from bot.desk import CaseDesk
 from bot.handlers.registry import Handlers
 from bot.services.citizens import CitizenService
 from bot.services.memory import ChatMemory
-from bot.telegram.desk import CaseDesk
 from bot.ui import citizen_texts, keyboards, shared_texts
 from bot.ui.callbacks import ForgetConfirm, RegionChoice
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import Citizen
+from bot.desk.handoff import Handoff
 from bot.handlers.registry import Handlers
 from bot.handlers.replies import send_outcome
 from bot.services.citizens import CitizenService
@@ -22,7 +23,6 @@ from bot.services.language import LanguageDetector
 from bot.services.memory import ChatMemory
 from bot.services.routes import Route
 from bot.services.routing import MessageRouter
-from bot.telegram.desk.handoff import Handoff
 from bot.ui import citizen_texts, keyboards
 
 router = Handlers(name="free_text")

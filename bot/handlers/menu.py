@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import Citizen
+from bot.desk.handoff import Handoff
 from bot.handlers.registry import Handlers
 from bot.handlers.replies import send_outcome
 from bot.services.citizens import CitizenService
 from bot.services.conversation import ConversationService
 from bot.services.routing import MessageRouter
-from bot.telegram.desk.handoff import Handoff
 from bot.ui import citizen_texts, keyboards
 from bot.ui.callbacks import Emergency, MenuOpen, Topic
 

@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Citizen
+from bot.desk import CaseDesk
 from bot.handlers.registry import Handlers
 from bot.services.cases import REQUEST_HUMAN_INTENT, OpenedVia
 from bot.services.citizens import CitizenService
 from bot.services.memory import ChatMemory
 from bot.services.routes import Route
-from bot.telegram.desk import CaseDesk
 from bot.ui import citizen_texts
 from bot.ui.callbacks import TalkToPerson
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from aiogram.types import InaccessibleMessage, Message
 
 from bot.content.library import ContentLibrary
+from bot.desk.handoff import Handoff
 from bot.services.conversation import Outcome, ReplyKind, plan_reply
 from bot.telegram import text_limits
-from bot.telegram.desk.handoff import Handoff
 from bot.ui import citizen_texts, keyboards
 
 

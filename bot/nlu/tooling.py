@@ -66,6 +66,7 @@ MODEL_INPUTS = (
     "bot/nlp/normalize.py",
     "bot/nlp/encoder.py",
     "bot/nlp/semantic.py",
+    "bot/nlp/taxonomy.py",
     "content/taxonomy.yml",
 )
 PROBE_TEXT = "сәлеметсіз бе"

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.db.models import Staff
+from bot.desk import CaseDesk
 from bot.services.cases import CaseService
 from bot.services.staff import StaffService, role_of
-from bot.telegram.desk import CaseDesk
 
 
 class InStaffChat(Filter):

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, Staff
+from bot.desk import CaseDesk
 from bot.domain import STAFF_OUTCOMES, CaseOutcome, Refusal
 from bot.handlers.registry import Handlers
 from bot.services.cases import CaseService, Decision
 from bot.services.staff import CannedReplies, StaffService
 from bot.telegram import text_limits
-from bot.telegram.desk import CaseDesk
 from bot.ui import citizen_texts, keyboards, shared_texts, staff_texts
 from bot.ui.callbacks import CaseAction, CaseClose, CaseSend, CaseTransfer
 

@@ -9,13 +9,13 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Staff
+from bot.desk import CaseDesk
 from bot.domain import CaseStatus
 from bot.handlers.registry import Handlers
 from bot.handlers.staff import ManagesStaff, Supervises
 from bot.services.cases import CaseService
 from bot.services.staff import StaffError, StaffService
 from bot.telegram import text_limits
-from bot.telegram.desk import CaseDesk
 from bot.ui import staff_texts
 
 router = Handlers(name="staff_commands")

@@ -3,7 +3,7 @@ short text and one PNG of charts, in the supervisor's language (their
 Telegram language when it is Kazakh or Russian, else the staff's).
 
 Supervisors and admins only. The weekly report (bot/jobs.py) posts the same
-to the General topic; both render it with bot/telegram/desk/reports.py.
+to the General topic; both render it with bot/desk/reports.py.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import Staff, utcnow
+from bot.desk.reports import render_report
 from bot.handlers.registry import Handlers
 from bot.handlers.staff import Supervises
 from bot.services.reports import PERIOD_DAYS, ReportPeriod
 from bot.telegram import text_limits
-from bot.telegram.desk.reports import render_report
 from bot.ui import report_texts
 
 logger = logging.getLogger(__name__)

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, Staff
+from bot.desk import CaseDesk
 from bot.domain import Refusal
 from bot.handlers.registry import Handlers
 from bot.handlers.staff import InCaseTopic
 from bot.services.cases import CaseService
 from bot.services.staff import CannedReplies, StaffService
-from bot.telegram.desk import CaseDesk
 from bot.ui import keyboards, shared_texts, staff_texts
 
 router = Handlers(name="staff_topic")

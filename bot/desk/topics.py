@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, utcnow
+from bot.desk.messages import DeskMessages
 from bot.domain import Priority
 from bot.services.cases import CaseService
 from bot.services.office_hours import OfficeHours
 from bot.services.staff import StaffService
-from bot.telegram.desk.messages import DeskMessages
 from bot.ui import keyboards, staff_texts
 
 logger = logging.getLogger(__name__)

@@ -21,13 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.content.library import ContentLibrary
 from bot.db.models import Case, Citizen, Staff, utcnow
+from bot.desk.announcements import Announcements
+from bot.desk.messages import DeskMessages
+from bot.desk.relay import Relay
+from bot.desk.topics import CaseTopics
 from bot.domain import CaseOutcome, OpenedVia, Priority, Route
 from bot.services.cases import CaseService, Opened
 from bot.services.office_hours import OfficeHours
-from bot.telegram.desk.announcements import Announcements
-from bot.telegram.desk.messages import DeskMessages
-from bot.telegram.desk.relay import Relay
-from bot.telegram.desk.topics import CaseTopics
 from bot.ui import citizen_texts, keyboards, staff_texts
 
 logger = logging.getLogger(__name__)

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.desk.desk import CaseDesk
 from bot.domain import Route
 from bot.services.cases import Opened
 from bot.services.citizens import CitizenService
 from bot.services.memory import ChatMemory
-from bot.telegram.desk.desk import CaseDesk
 
 
 @dataclass(frozen=True, slots=True)

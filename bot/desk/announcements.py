@@ -12,9 +12,9 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BufferedInputFile
 
 from bot.db.models import Case, utcnow
+from bot.desk.messages import DeskMessages
 from bot.services.cases import aware
 from bot.telegram import text_limits
-from bot.telegram.desk.messages import DeskMessages
 from bot.ui import citizen_texts, staff_texts
 
 logger = logging.getLogger(__name__)

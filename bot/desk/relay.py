@@ -14,9 +14,9 @@ from aiogram.types import Message, ReplyParameters
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Case, Staff
+from bot.desk.messages import DeskMessages, reply_params
+from bot.desk.topics import CaseTopics
 from bot.services.cases import CaseService
-from bot.telegram.desk.messages import DeskMessages, reply_params
-from bot.telegram.desk.topics import CaseTopics
 from bot.ui import staff_texts
 
 logger = logging.getLogger(__name__)
