@@ -78,7 +78,7 @@ async def one_run(
                     "BOT_TOKEN": TOKEN,
                     "TELEGRAM_API_BASE": emulator.base_url,
                     "NLU_URL": nlu_url,
-                    "LOG_LEVEL": "WARNING",
+                    "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
                     "SEMANTIC_SAFETY": "true" if semantic else "false",
                     "WEEKLY_REPORT": "false",
                 }

@@ -56,6 +56,19 @@ class Tally:
     graceful_exit_codes: list[int] = field(default_factory=list)
     # The (synthetic) texts that did not arrive exactly once, to tell the rounds apart.
     odd: list[str] = field(default_factory=list)
+    # When each SIGKILL or SIGINT hit (emulator clock), to tell a copy that was on
+    # the wire when its replica died from a double with no kill near it.
+    stops: list[float] = field(default_factory=list)
+
+    def describe(self, what: str, times: list[float]) -> str:
+        """`what` with its copies' times and the stop nearest before each later copy."""
+        line = f"{what} x{len(times)} at " + ", ".join(f"{t:.2f} s" for t in times)
+        for later in sorted(times)[1:]:
+            before = [t for t in self.stops if t <= later]
+            if before:
+                gap = later - before[-1]
+                line += f"; a replica stopped {gap:.2f} s before the copy at {later:.2f} s"
+        return line
 
     @staticmethod
     def _line(name: str, counts: Counter[int]) -> str:
@@ -155,6 +168,7 @@ async def _rounds(
             await asyncio.sleep(rng.uniform(0.0, 0.3))
         await asyncio.sleep(rng.uniform(0.0, 1.5))
         victim = rng.randrange(cluster.count)
+        tally.stops.append(emulator.clock.now())
         cluster.kill(victim)
         tally.kills += 1
         await cluster.start(victim)
@@ -164,6 +178,7 @@ async def _rounds(
     print(f"burst before the graceful stop: messages {burst[0]}..{burst[-1]}")
     await asyncio.sleep(2.0)
     victim = rng.randrange(cluster.count)
+    tally.stops.append(emulator.clock.now())
     tally.graceful_exit_codes.append(await cluster.interrupt(victim))
     tally.graceful_stops += 1
     await cluster.start(victim)
@@ -174,12 +189,12 @@ async def _rounds(
         copies = [m for m in topic if m.source_message_id == mid]
         tally.citizen_to_topic[mid] = len(copies)
         if len(copies) != 1:
-            tally.odd.append(f"citizen message {mid} x{len(copies)}")
+            tally.odd.append(tally.describe(f"citizen message {mid}", [m.time for m in copies]))
     for mid in counselor_sent:
         copies = [m for m in to_citizen if m.source_message_id == mid]
         tally.counselor_to_citizen[mid] = len(copies)
         if len(copies) != 1:
-            tally.odd.append(f"counselor message {mid} x{len(copies)}")
+            tally.odd.append(tally.describe(f"counselor message {mid}", [m.time for m in copies]))
 
 
 async def _open_and_take(emulator: TelegramEmulator) -> int:

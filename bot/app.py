@@ -132,13 +132,29 @@ def scaled_limits(settings: Settings) -> Limits | None:
     )
 
 
+# Connections to Redis per replica, and how long a caller may wait for one.
+REDIS_CONNECTIONS = 64
+REDIS_POOL_WAIT_SECONDS = 10.0
+
+
 def create_redis(settings: Settings) -> Redis | None:
     """One Redis client for everything shared between replicas; None without REDIS_URL."""
     if not settings.redis_url:
         return None
-    from redis.asyncio import Redis
+    from redis.asyncio import BlockingConnectionPool, Redis
 
-    return Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    # A blocking pool: under load (hundreds of updates waiting for their send slot,
+    # each asking Redis), a caller waits for a free connection instead of failing
+    # with "Too many connections", which would make the replica drop to its own
+    # send limits and forget its FSM states and order while Redis is perfectly up.
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=REDIS_POOL_WAIT_SECONDS,
+        socket_timeout=5,
+        socket_connect_timeout=5,
+    )
+    return Redis.from_pool(pool)
 
 
 def create_storage(settings: Settings, redis: Redis | None = None) -> BaseStorage:

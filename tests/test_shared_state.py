@@ -20,12 +20,13 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 from redis.asyncio import Redis
 
+from bot.app import REDIS_CONNECTIONS, create_redis
 from bot.config import Settings
 from bot.db.engine import session_factory
 from bot.services.flood import Flood, RedisFloodCounter
 from bot.services.inbox import InboxService, chat_key
 from bot.services.memory import RedisConversationMemory
-from bot.telegram.limits import RateLimiter, SharedBuckets
+from bot.telegram.limits import RateLimiter, SharedBuckets, SharedLimits
 from bot.telegram.ordering import ChatLocks
 from bot.telegram.polling import DurablePolling
 from devkit.emulator import RateLimits, TelegramEmulator
@@ -133,6 +134,33 @@ async def test_two_replicas_keep_telegrams_limits_together(
         # windows together; Telegram's buckets (the emulator's) take that, as above.
         assert emulator.busiest(3.0, chat_id=citizens[0]) <= 6
         assert elapsed >= 5.5  # one chat's 7 at 3 in any 3 s: at 0, 3 and 6 s
+
+
+async def test_hundreds_waiting_for_their_send_slot_keep_the_shared_limits(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The replica's own client under load: far more sends waiting at once than it
+    has connections. Each waits for a free connection; none makes the replica drop
+    to its own limits (bench/replicas.py met 429s from exactly that)."""
+    require("Redis", port_open("127.0.0.1", 6379), "expected on 127.0.0.1:6379")
+    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    redis = create_redis(Settings(_env_file=None, redis_url=REDIS_URL))
+    assert redis is not None
+    buckets = SharedBuckets(redis, SharedLimits(scale=40.0), prefix=prefix)
+    halted = asyncio.Event()
+    waiting = REDIS_CONNECTIONS * 6
+    try:
+        with caplog.at_level("WARNING"):
+            await asyncio.wait_for(
+                asyncio.gather(*(buckets.acquire(1000 + i, halted) for i in range(waiting))),
+                60,
+            )
+    finally:
+        keys = [key async for key in redis.scan_iter(f"*{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+    assert [r.getMessage() for r in caplog.records if r.levelname in ("WARNING", "ERROR")] == []
 
 
 async def test_replicas_that_keep_their_own_limits_meet_429s() -> None:
