@@ -13,7 +13,6 @@ from aiogram.types import BufferedInputFile
 
 from bot.db.models import Case, utcnow
 from bot.desk.messages import DeskMessages
-from bot.services.cases import aware
 from bot.telegram import text_limits
 from bot.ui import citizen_texts, staff_texts
 
@@ -27,7 +26,7 @@ class Announcements:
     def case_line(self, case: Case, *, holder: str | None = None) -> str:
         """One line about a case for /queue, /mycases and announcements (HTML)."""
         with self._messages.staff_voice():
-            waited = staff_texts.duration((utcnow() - aware(case.opened_at)).total_seconds())
+            waited = staff_texts.duration((utcnow() - case.opened_at).total_seconds())
             label = staff_texts.case_line_label(case, waited=waited, holder=holder)
             return staff_texts.topic_link(self._messages.chat_id, case.topic_id, label)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,11 +56,6 @@ def _first_reply(case: Case, now: datetime, first: tuple[datetime, int] | None) 
         opened_at, priority = first
         waited = (now - opened_at).total_seconds()
         metrics.FIRST_REPLY_SECONDS.labels(Priority(priority).name.lower()).observe(waited)
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def case_number(case_id: int) -> str:
@@ -378,7 +373,7 @@ class CaseService:
         now = self._now()
         due = []
         for case in await self._cases.waiting():
-            since = aware(case.announced_at or case.opened_at)
+            since = case.announced_at or case.opened_at
             if now - since >= after[Priority(case.priority)]:
                 due.append(case)
         return due
@@ -396,7 +391,7 @@ class CaseService:
             if self._citizens_turn(case)
             and case.reminded_at is None
             and case.last_staff_at is not None
-            and now - aware(case.last_staff_at) >= silence
+            and now - case.last_staff_at >= silence
         ]
 
     async def due_closing(self, silence: timedelta) -> list[Case]:
@@ -407,7 +402,7 @@ class CaseService:
             for case in await self._cases.open_cases()
             if self._citizens_turn(case)
             and case.reminded_at is not None
-            and now - aware(case.reminded_at) >= silence
+            and now - case.reminded_at >= silence
         ]
 
     @staticmethod
@@ -415,7 +410,7 @@ class CaseService:
         return (
             case.status == CaseStatus.ACTIVE
             and case.last_staff_at is not None
-            and aware(case.last_staff_at) > aware(case.last_citizen_at)
+            and case.last_staff_at > case.last_citizen_at
         )
 
     async def mark_reminded(self, case: Case) -> None:
