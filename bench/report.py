@@ -165,7 +165,8 @@ async def measure(url: str, runs: int, out: Path) -> dict[str, float]:
     from aiogram.utils.i18n import I18n
 
     from bot.content.library import ContentLibrary
-    from bot.services.reports import ReportPeriod, ReportService, sla_minutes
+    from bot.services.report_figures import ReportPeriod
+    from bot.services.reports import ReportService, sla_minutes
     from bot.ui.report_chart import render_chart
     from bot.ui.report_files import write_report
 

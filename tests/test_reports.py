@@ -43,15 +43,8 @@ from bot.db.models import Case, Citizen, FeedbackVote, MessageLog, Staff
 from bot.domain import OpenedVia, Priority, Route
 from bot.services.cases import CaseService
 from bot.services.citizens import CitizenService
-from bot.services.reports import (
-    HIDDEN,
-    Report,
-    ReportPeriod,
-    ReportService,
-    Tally,
-    nearest_rank,
-    weekly_period,
-)
+from bot.services.report_figures import HIDDEN, Report, ReportPeriod, Tally, nearest_rank
+from bot.services.reports import ReportService, weekly_period
 from bot.services.retention import purge
 from bot.services.staff import StaffService
 from bot.ui import report_texts

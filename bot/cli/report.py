@@ -45,7 +45,8 @@ async def build_files(
     from bot.content.library import ContentLibrary
     from bot.db.engine import create_engine, session_factory, upgrade
     from bot.db.models import utcnow
-    from bot.services.reports import ReportPeriod, ReportService, sla_minutes
+    from bot.services.report_figures import ReportPeriod
+    from bot.services.reports import ReportService, sla_minutes
     from bot.ui.report_files import write_report
 
     zone = ZoneInfo(settings.office_timezone)

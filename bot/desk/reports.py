@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.content.library import ContentLibrary
-from bot.services.reports import Report, ReportPeriod, ReportService, sla_minutes
+from bot.services.report_figures import Report, ReportPeriod
+from bot.services.reports import ReportService, sla_minutes
 from bot.ui import report_texts
 from bot.ui.report_chart import render_chart
 

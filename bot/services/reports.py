@@ -4,9 +4,8 @@ Figures come from what the bot already writes (the routing log, votes,
 cases); `ReportService.build` returns them as data (`bot.services.report_figures`),
 already made safe to show: a figure that counts (or is computed from) fewer
 than five citizens is `HIDDEN` and is shown as "<5" everywhere, so no report
-can point to a person. Zero stays zero: it points to nobody. The figures'
-names stay importable from here for the renderers. Nothing here imports aiogram; the
-Telegram text, the chart and the CSV files render a `Report`.
+can point to a person. Zero stays zero: it points to nobody. Nothing here
+imports aiogram; the Telegram text, the chart and the CSV files render a `Report`.
 
 Definitions (the issue leaves them to us):
 - a conversation is one citizen writing on one calendar day (office time zone);
@@ -43,11 +42,8 @@ from bot.db.repositories.staff import StaffRepository
 from bot.domain import CaseStatus, OpenedVia, Priority, Route
 from bot.services.report_figures import (
     DIMENSIONS,
-    HIDDEN,
-    MIN_CITIZENS,
     MOST_DOWN,
     OPEN_OUTCOME,
-    PERIOD_DAYS,
     ROUTES,
     SENSITIVE_ROUTES,
     TOP_INTENTS,
@@ -56,8 +52,6 @@ from bot.services.report_figures import (
     CaseFigures,
     Count,
     DailyTraffic,
-    Hidden,
-    Measure,
     MessageFigures,
     PriorityFigures,
     Report,
@@ -75,45 +69,6 @@ from bot.services.report_figures import (
     protect_measure,
     shown_order,
 )
-
-__all__ = [
-    "DIMENSIONS",
-    "HIDDEN",
-    "MIN_CITIZENS",
-    "MOST_DOWN",
-    "OPEN_OUTCOME",
-    "PERIOD_DAYS",
-    "ROUTES",
-    "SENSITIVE_ROUTES",
-    "TOP_INTENTS",
-    "UNDERSTOOD",
-    "UNRECORDED",
-    "WEEKLY_ACTION",
-    "CaseFigures",
-    "Count",
-    "DailyTraffic",
-    "Hidden",
-    "Measure",
-    "MessageFigures",
-    "PriorityFigures",
-    "Report",
-    "ReportPeriod",
-    "ReportService",
-    "SafetyFigures",
-    "SafetyRow",
-    "Share",
-    "Tally",
-    "Timing",
-    "Traffic",
-    "VoteFigures",
-    "VoteRow",
-    "nearest_rank",
-    "protect",
-    "protect_measure",
-    "shown_order",
-    "sla_minutes",
-    "weekly_period",
-]
 
 
 def sla_minutes(settings: Settings) -> dict[int, float]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.content.library import ContentLibrary
-from bot.services.reports import Count, Hidden, Measure, Report
+from bot.services.report_figures import Count, Hidden, Measure, Report
 from bot.ui import report_texts as words
 
 if TYPE_CHECKING:

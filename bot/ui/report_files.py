@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from bot.content.library import ContentLibrary
-from bot.services.reports import Count, Hidden, Measure, Report, Tally
+from bot.services.report_figures import Count, Hidden, Measure, Report, Tally
 from bot.ui import report_texts as words
 from bot.ui.report_chart import render_chart
 

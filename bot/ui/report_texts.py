@@ -13,7 +13,7 @@ from html import escape, unescape
 from aiogram.utils.i18n import gettext as _
 
 from bot.content.library import ContentLibrary
-from bot.services.reports import (
+from bot.services.report_figures import (
     HIDDEN,
     OPEN_OUTCOME,
     UNRECORDED,
