@@ -12,7 +12,7 @@ from bot.db.models import Staff
 from bot.desk import CaseDesk
 from bot.domain import CaseStatus
 from bot.handlers.registry import Handlers
-from bot.handlers.staff import ManagesStaff, Supervises
+from bot.handlers.staff.filters import ManagesStaff, Supervises
 from bot.services.cases import CaseService
 from bot.services.staff import StaffError, StaffService
 from bot.telegram import text_limits

@@ -7,7 +7,7 @@ from aiogram import F
 from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.registry import Handlers
-from bot.handlers.staff import InCaseTopic
+from bot.handlers.staff.filters import InCaseTopic
 from bot.ui import staff_texts
 
 router = Handlers(name="staff_outsiders")

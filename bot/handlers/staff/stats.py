@@ -21,7 +21,7 @@ from bot.content.library import ContentLibrary
 from bot.db.models import Staff, utcnow
 from bot.desk.reports import render_report
 from bot.handlers.registry import Handlers
-from bot.handlers.staff import Supervises
+from bot.handlers.staff.filters import Supervises
 from bot.services.report_figures import PERIOD_DAYS, ReportPeriod
 from bot.telegram import text_limits
 from bot.ui import report_texts

@@ -15,7 +15,7 @@ from bot.db.models import Case, Staff
 from bot.desk import CaseDesk
 from bot.domain import Refusal
 from bot.handlers.registry import Handlers
-from bot.handlers.staff import InCaseTopic
+from bot.handlers.staff.filters import InCaseTopic
 from bot.services.cases import CaseService
 from bot.services.staff import CannedReplies, StaffService
 from bot.ui import keyboards, shared_texts, staff_texts
