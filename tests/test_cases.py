@@ -18,7 +18,7 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.db.engine import create_engine, session_factory, upgrade
 from bot.db.models import AuditEntry, Case, Citizen, RelayedMessage, Staff
 from bot.domain import CaseOutcome, CaseStatus, Priority, Refusal, Route
-from bot.services.cases import CaseService
+from bot.services.cases import CaseService, Target
 from bot.services.citizens import CitizenService
 from bot.services.office_hours import OfficeHours
 from bot.services.staff import CannedReplies, StaffError, StaffService
@@ -207,6 +207,18 @@ async def test_transfer_close_rate_and_audit(sessions: async_sessionmaker[AsyncS
         back = await service.transfer(case.id, ivan, None)
         assert back.case is not None
         assert (back.case.status, back.case.holder_id) == ("waiting", None)
+        # Who may be handed a case: an active staff member, or nobody (the queue).
+        assert [m.id for m in await service.transfer_targets(back.case)] == [
+            aigerim.id,
+            ivan.id,
+            boss.id,
+        ]
+        assert (await service.transfer_target(ivan.id)).staff is ivan
+        assert (await service.transfer_target(0)) == Target(None)
+        assert (await service.transfer_target(999_999)).refusal is Refusal.BAD_TARGET
+        gone = await _staff(session, 503)
+        assert await StaffService(session).remove(503) is not None
+        assert (await service.transfer_target(gone.id)).refusal is Refusal.BAD_TARGET
         assert (await service.take(case.id, aigerim)).ok
         assert (
             await service.close(case.id, ivan, CaseOutcome.ANSWERED)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import metrics
 from bot.db.models import Case, Citizen, Staff, utcnow
 from bot.db.repositories.cases import AuditRepository, CaseRepository, RelayRepository
+from bot.db.repositories.staff import StaffRepository
 
 # REQUEST_HUMAN_INTENT, OpenedVia and Priority are re-exported ("as" itself):
 # bot/handlers/person.py and case_relay.py import them from here.
@@ -44,6 +45,18 @@ class Decision:
     case: Case | None
     refusal: Refusal | None = None
     previous_holder: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.refusal is None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Whom a transfer hands a case to: a staff member, nobody (the queue), or why not."""
+
+    staff: Staff | None
+    refusal: Refusal | None = None
 
     @property
     def ok(self) -> bool:
@@ -77,6 +90,7 @@ class CaseService:
         self._cases = CaseRepository(session)
         self._relay = RelayRepository(session)
         self._audit = AuditRepository(session)
+        self._staff = StaffRepository(session)
 
     # --- reading -------------------------------------------------------------
 
@@ -321,6 +335,20 @@ class CaseService:
         if case.holder_id != staff.id:
             return Refusal.NOT_HOLDER
         return None
+
+    async def transfer_targets(self, case: Case) -> list[Staff]:
+        """Whom the transfer picker offers: every active staff member but the holder."""
+        return [member for member in await self._staff.active() if member.id != case.holder_id]
+
+    async def transfer_target(self, staff_id: int) -> Target:
+        """Who may be handed a case: an active staff member; 0 is nobody, the case
+        goes back to the queue."""
+        if not staff_id:
+            return Target(None)
+        staff = await self._staff.get(staff_id)
+        if staff is None or not staff.active:
+            return Target(None, Refusal.BAD_TARGET)
+        return Target(staff)
 
     async def transfer(self, case_id: int, actor: Staff, target: Staff | None) -> Decision:
         """Hand a case to another counselor, or back to the queue (`target` None)."""

@@ -68,16 +68,13 @@ async def transfer_picker(
     desk: CaseDesk,
     bot: Bot,
 ) -> None:
-    decision = await CaseService(session).may_transfer(callback_data.case, staff)
+    service = CaseService(session)
+    decision = await service.may_transfer(callback_data.case, staff)
     case = decision.case
     if not decision.ok or case is None:
         await query.answer(await _refusal(session, decision), show_alert=True)
         return
-    others = [
-        (member.id, member.display_name)
-        for member in await StaffService(session).active()
-        if member.id != case.holder_id
-    ]
+    others = [(member.id, member.display_name) for member in await service.transfer_targets(case)]
     await query.answer()
     await desk.messages.post(
         bot,
@@ -96,19 +93,18 @@ async def transfer(
     desk: CaseDesk,
     bot: Bot,
 ) -> None:
-    target = None
-    if callback_data.to:
-        target = await StaffService(session).get(callback_data.to)
-        if target is None or not target.active:
-            await query.answer(staff_texts.refusal_text(Refusal.BAD_TARGET), show_alert=True)
-            return
-    decision = await CaseService(session).transfer(callback_data.case, staff, target)
+    service = CaseService(session)
+    target = await service.transfer_target(callback_data.to)
+    if target.refusal is not None:
+        await query.answer(staff_texts.refusal_text(target.refusal), show_alert=True)
+        return
+    decision = await service.transfer(callback_data.case, staff, target.staff)
     if not decision.ok or decision.case is None:
         await query.answer(await _refusal(session, decision), show_alert=True)
         return
     await query.answer(staff_texts.picker_done())
     await _drop_picker(query)
-    await desk.after_transfer(bot, session, decision.case, staff, target)
+    await desk.after_transfer(bot, session, decision.case, staff, target.staff)
 
 
 @router.callback_query(CaseAction.filter(F.action == "close"))
