@@ -20,6 +20,8 @@ from bot.db.models import AuditEntry, Case, Citizen, RelayedMessage, Staff
 from bot.domain import CaseOutcome, CaseStatus, Priority, Refusal, Route
 from bot.services.cases import CaseService, Target
 from bot.services.citizens import CitizenService
+from bot.services.forget import ForgetService
+from bot.services.memory import ConversationMemory
 from bot.services.office_hours import OfficeHours
 from bot.services.staff import CannedReplies, StaffError, StaffService
 from bot.telegram import text_limits
@@ -265,12 +267,17 @@ async def test_relay_map_and_forget(sessions: async_sessionmaker[AsyncSession]) 
         assert await service.topic_message_for(case, 11) == 81  # replies to the counselor's copy
         assert await service.citizen_message_for(case, 81) == 11
         assert (await service.by_topic(77)) is not None
-        withdrawal = await service.withdraw(citizen)
+        forgotten = await ForgetService(session, ConversationMemory()).forget(
+            600, chat_id=600, cases=True
+        )
+        assert forgotten.deleted
+        withdrawal = forgotten.withdrawal
+        assert withdrawal is not None
         assert withdrawal.case is not None
         assert (withdrawal.case.status, withdrawal.case.outcome) == ("closed", "withdrawn")
         assert withdrawal.topics == ((case.id, 77),)
         await service.topic_deleted(case.id)
-        assert await CitizenService(session).forget(600)
+        assert await CitizenService(session).get(600) is None
     async with sessions() as session:
         kept = await session.get(Case, case.id)
         assert kept is not None

@@ -17,6 +17,8 @@ from bot.db.models import Case, Citizen, FeedbackVote, MessageLog, RelayedMessag
 from bot.jobs import RetentionJob
 from bot.services.citizens import CitizenService
 from bot.services.feedback import FeedbackService
+from bot.services.forget import ForgetService, Forgotten
+from bot.services.memory import ConversationMemory
 from bot.services.retention import purge
 
 TABLES = {
@@ -119,14 +121,41 @@ async def test_forget_deletes_everything(fresh_url: str) -> None:
                 await session.flush()
                 await session.commit()
                 assert await FeedbackService(session).vote(owner, entry.id, helpful=True)
-            assert await service.forget(777)
-            assert not await service.forget(777)
+            memory = ConversationMemory()
+            await memory.remember(777, "секрет")
+            forget = ForgetService(session, memory)
+            assert await forget.forget(777, chat_id=777, cases=False) == Forgotten(deleted=True)
+            assert await memory.recent(777) == []
+            assert await forget.forget(777, chat_id=777, cases=False) == Forgotten(deleted=False)
         async with sessions() as session:
             logs = await session.scalar(select(func.count()).select_from(MessageLog))
             votes = await session.scalar(select(func.count()).select_from(FeedbackVote))
             assert (logs, votes) == (1, 1)  # the other citizen's data stays
             assert await CitizenService(session).get(777) is None
             assert await CitizenService(session).get(778) is not None
+    finally:
+        await engine.dispose()
+
+
+class _RedisDown(ConversationMemory):
+    async def forget(self, chat_id: int) -> None:
+        raise ConnectionError("Redis is down")
+
+
+async def test_forget_deletes_nothing_when_the_memory_cannot_be_forgotten(
+    fresh_url: str,
+) -> None:
+    """/forget must not say it deleted what it did not: the conversation memory
+    goes first, and when it cannot, the database keeps everything too."""
+    await asyncio.to_thread(upgrade, fresh_url)
+    engine = create_engine(fresh_url)
+    try:
+        async with session_factory(engine)() as session:
+            await CitizenService(session).choose_language(779, "ru")
+            with pytest.raises(ConnectionError):
+                await ForgetService(session, _RedisDown()).forget(779, chat_id=779, cases=True)
+        async with session_factory(engine)() as session:
+            assert await CitizenService(session).get(779) is not None
     finally:
         await engine.dispose()
 

@@ -26,7 +26,7 @@ from bot.desk.messages import DeskMessages
 from bot.desk.relay import Relay
 from bot.desk.topics import CaseTopics
 from bot.domain import CaseOutcome, OpenedVia, Priority, Route
-from bot.services.cases import CaseService, Opened
+from bot.services.cases import CaseService, Opened, Withdrawal
 from bot.services.office_hours import OfficeHours
 from bot.ui import citizen_texts, keyboards, staff_texts
 
@@ -177,13 +177,11 @@ class CaseDesk:
 
     # --- forgetting ------------------------------------------------------------------
 
-    async def withdraw(self, bot: Bot, session: AsyncSession, citizen: Citizen) -> bool:
-        """/forget: the open case closes as withdrawn, and the topics of all the
-        citizen's cases are deleted with the copies of their messages; the
-        General topic says which. A topic the bot cannot delete is closed with a
-        note asking staff to delete it. True if a case was open."""
-        service = CaseService(session)
-        withdrawal = await service.withdraw(citizen)
+    async def withdrawn(self, bot: Bot, session: AsyncSession, withdrawal: Withdrawal) -> None:
+        """/forget (ForgetService) withdrew the citizen's cases: the topics of all
+        of them are deleted with the copies of their messages, and the General
+        topic says which. A topic the bot cannot delete is closed as withdrawn
+        with a note asking staff to delete it."""
         with self.messages.staff_voice():
             deleted, left = await self.topics.delete(
                 bot, session, withdrawal.topics, left_note=staff_texts.forgotten_topic_left()
@@ -194,7 +192,6 @@ class CaseDesk:
             logger.info("%d topic(s) deleted after /forget", len(deleted))
             with self.messages.staff_voice():
                 await self.messages.to_general(bot, staff_texts.forgotten_topics_deleted(deleted))
-        return withdrawal.case is not None
 
     async def expire(
         self, bot: Bot, session: AsyncSession, topics: Sequence[tuple[int, int]]

@@ -16,6 +16,7 @@ from bot.db.models import Citizen
 from bot.desk import CaseDesk
 from bot.handlers.registry import Handlers
 from bot.services.citizens import CitizenService
+from bot.services.forget import ForgetService
 from bot.services.memory import ChatMemory
 from bot.ui import citizen_texts, keyboards, shared_texts
 from bot.ui.callbacks import ForgetConfirm, RegionChoice
@@ -117,12 +118,15 @@ async def forget_confirmed(
     if not callback_data.confirmed:
         await query.message.answer(_("Nothing was deleted."))
         return
-    await memory.forget(query.message.chat.id)
-    citizen = await CitizenService(session).get(query.from_user.id)
-    if desk is not None and citizen is not None and await desk.withdraw(bot, session, citizen):
-        await query.message.answer(citizen_texts.case_withdrawn_for_citizen())
-    deleted = await CitizenService(session).forget(query.from_user.id)
-    if deleted:
+    forgotten = await ForgetService(session, memory).forget(
+        query.from_user.id, chat_id=query.message.chat.id, cases=desk is not None
+    )
+    withdrawal = forgotten.withdrawal
+    if desk is not None and withdrawal is not None:
+        await desk.withdrawn(bot, session, withdrawal)
+        if withdrawal.case is not None:
+            await query.message.answer(citizen_texts.case_withdrawn_for_citizen())
+    if forgotten.deleted:
         await query.message.answer(
             _("Done: your data has been deleted. If you write again, the bot starts afresh.")
         )

@@ -195,14 +195,14 @@ class CaseService:
 
     async def withdraw(self, citizen: Citizen) -> Withdrawal:
         """/forget: close the open case as withdrawn and unlink the citizen from
-        every case. The topics of those cases are returned for deletion."""
+        every case. The topics of those cases are returned for deletion. The
+        caller commits: ForgetService, whose unit of work this is part of."""
         open_case = await self._cases.open_for_citizen(citizen.id)
         if open_case is not None:
             await self._cases.close(open_case.id, CaseOutcome.WITHDRAWN.value, self._now())
             await self._audit.add("withdraw", staff_id=None, case_id=open_case.id)
         cases = await self._cases.detach_citizen(citizen.id)
         await self._relay.delete_for_cases([case_id for case_id, _ in cases])
-        await self._session.commit()
         if open_case is not None:
             await self._session.refresh(open_case)
         topics = tuple((case_id, int(topic)) for case_id, topic in cases if topic is not None)

@@ -1,12 +1,12 @@
-"""Citizens: language, region, consent (the privacy notice's button), and
-deleting everything on /forget."""
+"""Citizens: language, region, consent (the privacy notice's button). Deleting
+everything on /forget is bot/services/forget.py."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Citizen, utcnow
-from bot.db.repositories import CitizenRepository, FeedbackRepository, MessageLogRepository
+from bot.db.repositories import CitizenRepository
 
 
 class CitizenService:
@@ -44,16 +44,3 @@ class CitizenService:
     async def set_region(self, citizen: Citizen, region_id: str) -> None:
         citizen.region = region_id
         await self._session.commit()
-
-    async def forget(self, telegram_id: int) -> bool:
-        """Delete the citizen and everything kept about them. False if nothing was kept."""
-        citizen = await self._citizens.by_telegram_id(telegram_id)
-        if citizen is None:
-            return False
-        # Explicit deletes as well as ON DELETE CASCADE: a database without
-        # enforced foreign keys must not keep orphans either.
-        await MessageLogRepository(self._session).delete_for_citizen(citizen.id)
-        await FeedbackRepository(self._session).delete_for_citizen(citizen.id)
-        await self._citizens.delete(citizen)
-        await self._session.commit()
-        return True
