@@ -8,6 +8,7 @@ limits with `retry_after`, forum topics, copies of media, callback answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -121,6 +122,40 @@ async def test_long_polling_returns_an_update_promptly(
     )
     emulator.press_button(USER, sent.message_id, "a")
     assert await bot.get_updates(timeout=0, allowed_updates=["message"]) == []
+
+
+async def test_wait_quiet_waits_while_the_bot_sends(emulator: TelegramEmulator, bot: Bot) -> None:
+    emulator.send_text(USER, "hello")
+    loop = asyncio.get_running_loop()
+
+    async def trickle() -> None:
+        for text in ("one", "two", "three"):
+            await asyncio.sleep(0.15)
+            await bot.send_message(USER, text)
+
+    sending = asyncio.create_task(trickle())
+    started = loop.time()
+    arrived = await emulator.wait_quiet(USER, quiet=0.3)
+    await sending
+    # Each send within the quiet period started it again: all three are seen.
+    assert [record.text for record in arrived] == ["one", "two", "three"]
+    assert loop.time() - started >= 0.75
+    assert await emulator.wait_quiet(STRANGER, quiet=0.1) == []
+    assert await emulator.wait_quiet(USER, quiet=0.1, since=len(emulator.sent)) == []
+
+    async def chatter() -> None:
+        while True:
+            await asyncio.sleep(0.05)
+            await bot.send_message(USER, "again")
+
+    busy = asyncio.create_task(chatter())
+    try:
+        with pytest.raises(TimeoutError, match=r"not quiet for 0\.3s within 0\.5s"):
+            await emulator.wait_quiet(USER, quiet=0.3, timeout=0.5)
+    finally:
+        busy.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await busy
 
 
 async def test_a_second_poll_terminates_the_first(bot: Bot) -> None:

@@ -12,7 +12,7 @@ in production for those reasons.
 Tests play the users through a plain Python control API (`send_text`,
 `press_button`, ... in users.py; `add_user`, `add_group`, ... in world.py) and
 read what the bot did from `sent`, `requests`, `errors` and `callback_answers`,
-or wait for it with `wait_for`. The control API must be called
+or wait for it with `wait_for` and `wait_quiet`. The control API must be called
 from the event loop the emulator runs on.
 
 Where each part lives: server.py (the HTTP server and dispatch), updates.py

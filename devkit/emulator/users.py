@@ -43,6 +43,16 @@ def _auto_entities(text: str) -> list[JsonDict]:
     return found
 
 
+def _matching(what: int | Callable[[SentMessage], bool] | None) -> Callable[[SentMessage], bool]:
+    """The records a wait is about: to a chat id, matching a predicate, or all."""
+    if callable(what):
+        return what
+    if what is None:
+        return lambda _: True
+    chat_id = int(what)
+    return lambda record: record.chat_id == chat_id
+
+
 class Users(EmulatorCore):
     """The users acting, and what they see the bot do."""
 
@@ -247,21 +257,8 @@ class Users(EmulatorCore):
         same chat returned, whichever is later; `since` gives an index into
         `sent` instead. Raises TimeoutError listing what was sent.
         """
-        if callable(what):
-            predicate = what
-            key: int | None = None
-        elif what is None:
-            key = None
-
-            def predicate(_: SentMessage) -> bool:
-                return True
-        else:
-            chat_id = int(what)
-            key = chat_id
-
-            def predicate(record: SentMessage) -> bool:
-                return record.chat_id == chat_id
-
+        predicate = _matching(what)
+        key = None if callable(what) or what is None else int(what)
         start = since if since is not None else self._cursors.get(key, self._mark)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -281,6 +278,44 @@ class Users(EmulatorCore):
             event = self._sent_event
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
+
+    async def wait_quiet(
+        self,
+        what: int | Callable[[SentMessage], bool] | None = None,
+        quiet: float = 0.3,
+        timeout: float = 10.0,
+        *,
+        since: int | None = None,
+    ) -> list[SentMessage]:
+        """Wait until the bot has sent nothing, to any chat, for `quiet` seconds;
+        return the records since `since` (an index into `sent`; by default the
+        last user input) to a chat id (or matching a predicate, or all).
+
+        For "nothing else arrives": a late send is still seen, since the wait
+        goes on while the bot is busy. Raises TimeoutError listing what was sent
+        if the bot is not quiet within `timeout`.
+        """
+        predicate = _matching(what)
+        start = since if since is not None else self._mark
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        seen, last = len(self.sent), loop.time()
+        while True:
+            now = loop.time()
+            if now - last >= quiet:
+                return [record for record in self.sent[start:] if predicate(record)]
+            if now >= deadline:
+                found = sum(1 for record in self.sent[start:] if predicate(record))
+                report = self._timeout_report(what, found, timeout, start, found)
+                raise TimeoutError(
+                    f"the bot was not quiet for {quiet:g}s within {timeout:g}s.\n"
+                    + report.split("\n", 1)[1]
+                )
+            event = self._sent_event
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), min(last + quiet, deadline) - now)
+            if len(self.sent) != seen:
+                seen, last = len(self.sent), loop.time()
 
     def clear(self) -> None:
         """Forget the records (sent, requests, errors, answers); the world stays."""
