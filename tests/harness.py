@@ -120,8 +120,9 @@ class Harness:
         raise TimeoutError(f"timed out waiting for {what}{sent}")
 
     async def quiet(self, chat_id: int, before: int, seconds: float = 0.5) -> list[Any]:
-        """Everything sent to `chat_id` after `before`, once the bot has been quiet."""
-        await asyncio.sleep(seconds)
+        """Everything sent to `chat_id` after `before`, once the bot has sent
+        nothing (to any chat) for `seconds`."""
+        await self.emulator.wait_quiet(quiet=seconds, timeout=seconds + 30.0)
         return list(self.emulator.messages_to(chat_id)[before:])
 
 

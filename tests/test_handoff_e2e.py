@@ -8,7 +8,6 @@ Each test checks what reached whom, and that Telegram rejected nothing.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -286,7 +285,7 @@ async def test_two_counselors_press_take_at_once(desk: Desk) -> None:
         lambda: [m for m in desk.to_citizen(RU_CITIZEN) if "Консультант " in (m.text or "")],
         what="the joined message",
     )
-    await asyncio.sleep(0.3)
+    await desk.emulator.wait_quiet()
     assert len([m for m in desk.to_citizen(RU_CITIZEN) if "теперь с вами" in (m.text or "")]) == 1
     assert STAFF[winner][1] in (joined[0].text or "")
     assert "Tg" not in (joined[0].text or "")  # the chosen name, not the Telegram one
@@ -391,7 +390,7 @@ async def test_relay_every_kind_both_ways_with_edits_replies_and_notes(desk: Des
         lambda: any("Не отправлено" in (m.text or "") for m in desk.topic(thread)),
         what="the refusal to Иван",
     )
-    await asyncio.sleep(0.3)
+    await desk.emulator.wait_quiet()
     arrived = [m.text or m.media_kind for m in desk.to_citizen(RU_CITIZEN, before)]
     assert arrived == []
     everything = " ".join(m.text or "" for m in desk.to_citizen(RU_CITIZEN))
@@ -425,7 +424,7 @@ async def test_transfer_close_and_rating(desk: Desk) -> None:
     mine = desk.write(IVAN, thread, "Сәлеметсіз бе!")
     desk.write(AIGERIM, thread, "Мен әлі осындамын")
     await desk.until(lambda: len(desk.to_citizen(KK_CITIZEN, base)) >= 1)
-    await asyncio.sleep(0.3)
+    await desk.emulator.wait_quiet()
     assert [m.source_message_id for m in desk.to_citizen(KK_CITIZEN, base)] == [mine["message_id"]]
     # The supervisor returns it to the queue; Айгерім takes it again and closes it.
     card = desk.card(thread)
@@ -546,7 +545,7 @@ async def test_outsiders_and_forged_buttons_are_refused(desk: Desk) -> None:
     # Staff with forged data get a polite answer too.
     odd = await desk.answer(desk.press(AIGERIM, card.message_id, "cc:1:bogus"))
     assert odd.text == "Эта кнопка больше не действует."
-    await asyncio.sleep(0.3)
+    await desk.emulator.wait_quiet()
     assert [m.text for m in desk.to_citizen(RU_CITIZEN_2, base) if m.method == "copyMessage"] == []
     case = await desk.case(id=1)
     assert (case.status, case.holder_id) == ("waiting", None)
@@ -775,7 +774,7 @@ async def test_reannounce_remind_and_auto_close(
             what="the automatic close",
         )
         # No rating prompt after a close for no response.
-        await asyncio.sleep(0.3)
+        await desk.emulator.wait_quiet()
         assert not any("5 (отлично)" in (m.text or "") for m in desk.to_citizen(RU_CITIZEN))
         case = await desk.case(id=1)
         assert (case.status, case.outcome) == ("closed", "no_response")

@@ -99,7 +99,7 @@ async def test_a_stop_keeps_what_it_could_not_finish_for_the_next_start(
     await harness.start()
     [reply] = await harness.replies(RU_USER, before)
     assert "483-IV" in (reply.text or "")
-    await asyncio.sleep(0.5)
+    await harness.emulator.wait_quiet(quiet=0.5)
     assert len(harness.emulator.messages_to(RU_USER)[before:]) == 1
 
 
@@ -123,7 +123,7 @@ async def test_a_dead_process_claim_is_taken_over_at_the_next_start(
     await harness.start()  # Telegram offers it again too: the inbox knows it
     [reply] = await harness.replies(RU_USER, before)
     assert "483-IV" in (reply.text or "")
-    await asyncio.sleep(0.5)
+    await harness.emulator.wait_quiet(quiet=0.5)
     assert len(harness.emulator.messages_to(RU_USER)[before:]) == 1
     row = next(r for r in await inbox_rows(harness.settings) if r.update_id == raw["update_id"])
     assert row.outcome == "handled"
@@ -138,7 +138,7 @@ async def test_a_redelivered_update_gets_no_second_reply(harness: Harness) -> No
     harness.emulator.deliver_raw(raw)  # the same update_id again
     harness.emulator.deliver_raw(raw)
     await harness.say(RU_USER, "спасибо")  # a later update is still handled
-    await asyncio.sleep(0.5)
+    await harness.emulator.wait_quiet(quiet=0.5)
     texts = [m.text or "" for m in harness.emulator.messages_to(RU_USER)[before:]]
     assert len(texts) == 2, texts
     assert "483-IV" in texts[0]
@@ -193,7 +193,7 @@ async def test_a_stop_under_load_loses_no_citizen_message(
             return texts if len(texts) >= 20 else None
 
         texts = await desk.until(all_there, what="all 20 messages in the topic")
-        await asyncio.sleep(0.5)
+        await desk.emulator.wait_quiet(quiet=0.5)
         texts = [m.text or "" for m in desk.topic(thread) if m.source_message_id in ids]
         assert texts == words  # each once, in order
         assert [r for r in await inbox_rows(desk.h.settings) if r.done_at is None] == []

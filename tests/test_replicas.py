@@ -193,11 +193,8 @@ async def test_a_whole_case_across_two_replicas_with_one_killed(replicas: Replic
 
     # Forged webhook requests change nothing (counted once the close's own sends,
     # such as the card's last edit, have all arrived: 1 s without a new one).
-    before, quiet_since = len(emulator.sent), asyncio.get_running_loop().time()
-    while asyncio.get_running_loop().time() - quiet_since < 1.0:
-        await asyncio.sleep(0.1)
-        if len(emulator.sent) != before:
-            before, quiet_since = len(emulator.sent), asyncio.get_running_loop().time()
+    await emulator.wait_quiet(quiet=1.0, timeout=60.0)
+    before = len(emulator.sent)
     forged = {
         "update_id": 1,
         "message": {
@@ -209,5 +206,5 @@ async def test_a_whole_case_across_two_replicas_with_one_killed(replicas: Replic
     }
     statuses = await sys.modules["cluster"].forged_statuses(r.cluster.ports, forged)
     assert statuses == [401] * 4
-    await asyncio.sleep(0.5)
+    await emulator.wait_quiet(quiet=0.5, timeout=60.0)
     assert len(emulator.sent) == before
