@@ -78,7 +78,8 @@ class ToolingError(Exception):
     """Something the user can fix: the message says what and how."""
 
 
-def _stderr(message: str) -> None:
+def log_to_stderr(message: str) -> None:
+    """The default `Log`: one line on standard error, at once."""
     print(message, file=sys.stderr, flush=True)
 
 
@@ -204,7 +205,7 @@ def model_hash(root: Path) -> str:
 
 
 @contextlib.contextmanager
-def file_lock(path: Path, log: Log = _stderr, what: str = "") -> Iterator[None]:
+def file_lock(path: Path, log: Log = log_to_stderr, what: str = "") -> Iterator[None]:
     """An exclusive lock on `path` (created if needed), released on exit."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
@@ -265,7 +266,7 @@ def venv_complete(venv: Path) -> bool:
     return (venv / COMPLETE_MARKER).is_file()
 
 
-def ensure_venv(project: Project | None = None, log: Log = _stderr) -> Path:
+def ensure_venv(project: Project | None = None, log: Log = log_to_stderr) -> Path:
     """The Rasa virtualenv, created and installed first if it is not complete."""
     project = project or Project()
     venv = project.venv
@@ -303,7 +304,7 @@ def _check_call(command: Sequence[str], what: str, **kwargs: Any) -> None:
 
 
 def ensure_model(
-    project: Project | None = None, *, force: bool = False, log: Log = _stderr
+    project: Project | None = None, *, force: bool = False, log: Log = log_to_stderr
 ) -> Path:
     """The model for the current data in the clone's models/, trained only when missing.
 
@@ -399,7 +400,7 @@ def _atomic_copy(source: Path, target: Path) -> None:
     tmp.replace(target)
 
 
-def train(project: Project, target: Path, *, log: Log = _stderr, quiet: bool = True) -> float:
+def train(project: Project, target: Path, *, log: Log = log_to_stderr, quiet: bool = True) -> float:
     """Train the NLU model into `target` (atomically); the training time in seconds."""
     if not project.domain.is_file():
         raise ToolingError(f"{project.domain} is missing; the model needs the domain's intents")
@@ -497,7 +498,10 @@ def server_command(project: Project, model: Path, port: int, host: str) -> list[
 
 
 def serve(
-    port: int = 5005, host: str = "127.0.0.1", project: Project | None = None, log: Log = _stderr
+    port: int = 5005,
+    host: str = "127.0.0.1",
+    project: Project | None = None,
+    log: Log = log_to_stderr,
 ) -> None:
     """Replace this process by the Rasa server for the current model (trained first if needed)."""
     project = project or Project()
@@ -566,7 +570,7 @@ def start_server(
     project: Project | None = None,
     model: Path | None = None,
     timeout: float = 180.0,
-    log: Log = _stderr,
+    log: Log = log_to_stderr,
 ) -> NLUServer:
     """Start the Rasa server in the background and return once a parse works.
 
