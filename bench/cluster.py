@@ -24,7 +24,7 @@ from common import wait_until
 from sqlalchemy import text
 
 from bot.db.engine import create_engine, upgrade
-from bot.nlu import tooling
+from bot.nlu.server import free_port
 from devkit.emulator import TelegramEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,7 +173,7 @@ class Cluster:
     def __post_init__(self) -> None:
         if not self.webhook and self.count != 1:
             raise ValueError("several processes need webhook mode")
-        self.ports = [tooling.free_port() for _ in range(self.count)]
+        self.ports = [free_port() for _ in range(self.count)]
         for i, port in enumerate(self.ports):
             env = dict(self.env)
             if self.webhook:

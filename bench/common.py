@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.nlu import tooling
+from bot.nlu.server import free_port
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -44,7 +44,7 @@ async def stub_nlu(intent: str) -> tuple[web.AppRunner, str]:
     app.router.add_get("/status", status)
     runner = web.AppRunner(app)
     await runner.setup()
-    port = tooling.free_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     return runner, f"http://127.0.0.1:{port}"
 

@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from common import percentile, stub_nlu  # noqa: E402
 
-from bot.nlu import tooling  # noqa: E402
 from bot.nlu.client import RasaNLUClient  # noqa: E402
+from bot.nlu.server import free_port, start_server  # noqa: E402
 from devkit.emulator import TelegramEmulator  # noqa: E402
 
 TOKEN = "777:bench-token"
@@ -186,7 +186,7 @@ async def main() -> None:
     results = [await one_run("stub NLU", stub_url, args.citizens, args.seconds, args.think)]
     await runner.cleanup()
 
-    server = await asyncio.to_thread(tooling.start_server, tooling.free_port())
+    server = await asyncio.to_thread(start_server, free_port())
     try:
         raw = await raw_parse(server.url)
         via_client = await client_parse(server.url)

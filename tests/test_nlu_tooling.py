@@ -26,6 +26,7 @@ from bot.nlp.safety import SafetyCheck
 from bot.nlp.semantic import OTHER, SemanticHead
 from bot.nlu import tooling
 from bot.nlu.data import Example, plain_text, read_examples
+from bot.nlu.server import free_port, start_server
 from bot.nlu.tooling import Project
 from nlu.route_guard import guard
 
@@ -472,8 +473,8 @@ def test_a_tiny_model_trains_and_serves(tmp_path: Path) -> None:
     project.venv.symlink_to(_REAL.venv)
     model = tooling.ensure_model(project, log=lambda _: None)
     assert model.is_file()
-    port = tooling.free_port()
-    with tooling.start_server(port, project=project, model=model, timeout=120) as server:
+    port = free_port()
+    with start_server(port, project=project, model=model, timeout=120) as server:
         request = urllib.request.Request(
             f"{server.url}/model/parse",
             data=json.dumps({"text": "Ne hochu zhit'"}).encode(),
