@@ -4,7 +4,7 @@ Rasa 3.6 needs Python 3.10 and its own virtualenv, so the bot never imports
 it: this module creates that virtualenv and trains the model as subprocesses
 (bot/nlu/server.py starts the server). Both are expensive (installing Rasa
 takes minutes and gigabytes, training takes seconds to minutes), so both are
-cached outside the clone, keyed by content hashes:
+cached outside the clone, keyed by content hashes (bot/nlu/cache_keys.py):
 
 - the virtualenv at `$KENES_CACHE/nlu-venv-<hash of nlu/requirements.txt>`,
   usable once it holds a `.complete` marker;
@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
-import hashlib
 import json
 import os
 import shutil
@@ -40,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.nlu.cache_keys import model_hash, requirements_hash
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPLETE_MARKER = ".complete"
 MODEL_PREFIX = "kenes-"
@@ -51,19 +52,6 @@ HEAD_MEMBER = "safety_head.npz"
 KEEP_MODELS = 3
 # The shared cache serves every clone and branch: keep more there.
 KEEP_CACHED_MODELS = 12
-# Paths (relative to the repository root) whose content decides the model.
-# The taxonomy is one: KenesRouteGuard stores the intents' routes in the model.
-MODEL_INPUTS = (
-    "config.yml",
-    "domain.yml",
-    "nlu_data",
-    "nlu",
-    "bot/nlp/normalize.py",
-    "bot/nlp/encoder.py",
-    "bot/nlp/semantic.py",
-    "bot/nlp/taxonomy.py",
-    "content/taxonomy.yml",
-)
 
 Log = Callable[[str], None]
 
@@ -160,42 +148,6 @@ class Project:
         env["RASA_MAX_CACHE_SIZE"] = "0"
         env["RASA_CACHE_DIRECTORY"] = str(self.cache / "rasa-cache")
         return env
-
-
-def _short_hash(digest: Any) -> str:
-    return str(digest.hexdigest())[:16]
-
-
-def requirements_hash(requirements: Path) -> str:
-    """The first 16 hex digits of sha256(requirements file bytes)."""
-    return _short_hash(hashlib.sha256(requirements.read_bytes()))
-
-
-def model_inputs(root: Path) -> list[Path]:
-    """Every file whose content goes into the model, sorted for a stable hash."""
-    files: set[Path] = set()
-    for name in MODEL_INPUTS:
-        path = root / name
-        if path.is_dir():
-            files.update(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
-            )
-        else:
-            files.add(path)
-    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
-
-
-def model_hash(root: Path) -> str:
-    """The first 16 hex digits of a sha256 over the model's inputs (names and bytes)."""
-    digest = hashlib.sha256()
-    for path in model_inputs(root):
-        name = path.relative_to(root).as_posix()
-        data = path.read_bytes() if path.is_file() else b"<missing>"
-        digest.update(f"{name}\0{len(data)}\0".encode())
-        digest.update(data)
-    return _short_hash(digest)
 
 
 @contextlib.contextmanager
