@@ -2,8 +2,6 @@
 tests: one process long-polling on a SQLite file, or several webhook replicas
 sharing a PostgreSQL database of their own and a Redis key prefix of their own
 (the emulator delivers each update to one of them).
-
-Imported by path, like bench/common.py.
 """
 
 from __future__ import annotations
@@ -20,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-from common import wait_until
 from sqlalchemy import text
 
+from bench.common import wait_until
 from bot.db.engine import create_engine, upgrade
 from bot.nlu.server import free_port
 from devkit.emulator import TelegramEmulator

@@ -1,9 +1,4 @@
-"""What the benchmarks share: percentiles and a stub NLU server.
-
-The benchmarks run as scripts (`python bench/e2e.py`), so this module is
-imported by path: each script puts its own folder and the project root on
-`sys.path` first.
-"""
+"""What the benchmarks share: percentiles and a stub NLU server."""
 
 from __future__ import annotations
 

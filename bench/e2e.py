@@ -11,7 +11,7 @@ alone (SEMANTIC_SAFETY=false, the bot before the sentence encoder) and with
 the semantic layer, and reports the bot's resident memory in each. It prints
 numbers; it asserts nothing.
 
-    .venv/bin/python bench/e2e.py [--citizens 20] [--seconds 20] [--think 2.0]
+    .venv/bin/python -m bench.e2e [--citizens 20] [--seconds 20] [--think 2.0]
 """
 
 from __future__ import annotations
@@ -29,15 +29,12 @@ from typing import Any
 
 import aiohttp
 
+from bench.common import percentile, stub_nlu
+from bot.nlu.client import RasaNLUClient
+from bot.nlu.server import free_port, start_server
+from devkit.emulator import TelegramEmulator
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from common import percentile, stub_nlu  # noqa: E402
-
-from bot.nlu.client import RasaNLUClient  # noqa: E402
-from bot.nlu.server import free_port, start_server  # noqa: E402
-from devkit.emulator import TelegramEmulator  # noqa: E402
 
 TOKEN = "777:bench-token"
 MESSAGES = [
@@ -176,7 +173,9 @@ async def client_parse(url: str, n: int = 300) -> dict[str, float]:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.e2e", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--citizens", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between messages")
