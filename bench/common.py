@@ -1,8 +1,9 @@
-"""What the benchmarks share: percentiles and a stub NLU server."""
+"""What the benchmarks share: percentiles, resident memory and a stub NLU server."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +17,14 @@ def percentile(values: list[float], q: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+def rss_mb(pid: int) -> float:
+    """The resident memory of process `pid` in MB (Linux: /proc/PID/status); NaN if unknown."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 async def stub_nlu(intent: str) -> tuple[web.AppRunner, str]:

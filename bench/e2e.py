@@ -29,7 +29,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import percentile, stub_nlu
+from bench.common import percentile, rss_mb, stub_nlu
 from bot.nlu.client import RasaNLUClient
 from bot.nlu.server import free_port, start_server
 from devkit.emulator import TelegramEmulator
@@ -49,13 +49,6 @@ MESSAGES = [
     "спасибо",
     "как проверить мечеть зарегистрирована ли",
 ]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def run_citizens(

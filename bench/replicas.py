@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cluster import Cluster, store
-from bench.common import percentile, stub_nlu
+from bench.common import percentile, rss_mb, stub_nlu
 from bot.db.engine import create_engine, session_factory
 from bot.services.citizens import CitizenService
 from devkit.emulator import RateLimits, TelegramEmulator
@@ -35,13 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 TOKEN = "555:replicas-bench"
 FIRST_CITIZEN = 70_000
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def _seed(database_url: str, citizens: list[int]) -> None:
