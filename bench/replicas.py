@@ -31,8 +31,6 @@ from bot.db.engine import create_engine, session_factory
 from bot.services.citizens import CitizenService
 from devkit.emulator import RateLimits, TelegramEmulator
 
-ROOT = Path(__file__).resolve().parents[1]
-
 TOKEN = "555:replicas-bench"
 FIRST_CITIZEN = 70_000
 

@@ -32,8 +32,6 @@ from bot.config import Settings
 from bot.db.engine import create_engine, session_factory, upgrade
 from bot.db.models import Case, Citizen, FeedbackVote, MessageLog, Staff
 
-ROOT = Path(__file__).resolve().parent.parent
-
 ZONE = ZoneInfo("Asia/Almaty")
 FIRST_DAY = date(2026, 11, 1)
 DAYS = 30

@@ -34,8 +34,6 @@ from bot.db.engine import create_engine, session_factory
 from bot.services.staff import StaffService
 from devkit.emulator import RateLimits, TelegramEmulator
 
-ROOT = Path(__file__).resolve().parents[1]
-
 TOKEN = "123456:restart-bench"
 BOT_ID = 123456
 GROUP = -1009876543210
