@@ -46,7 +46,7 @@ locales: $(STAMP)
 	$(BIN)/pybabel -q update -i locales/messages.pot -d locales -D messages --width 100 --ignore-obsolete
 
 bench: setup
-	$(BIN)/python bench/e2e.py
+	$(BIN)/python -m bench.e2e
 
 clean:
 	rm -rf $(VENV) models var .mypy_cache .ruff_cache .pytest_cache

@@ -2,8 +2,6 @@
 tests: one process long-polling on a SQLite file, or several webhook replicas
 sharing a PostgreSQL database of their own and a Redis key prefix of their own
 (the emulator delivers each update to one of them).
-
-Imported by path, like bench/common.py.
 """
 
 from __future__ import annotations
@@ -20,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-from common import wait_until
 from sqlalchemy import text
 
+from bench.common import wait_until
 from bot.db.engine import create_engine, upgrade
-from bot.nlu import tooling
+from bot.nlu.server import free_port
 from devkit.emulator import TelegramEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,7 +171,7 @@ class Cluster:
     def __post_init__(self) -> None:
         if not self.webhook and self.count != 1:
             raise ValueError("several processes need webhook mode")
-        self.ports = [tooling.free_port() for _ in range(self.count)]
+        self.ports = [free_port() for _ in range(self.count)]
         for i, port in enumerate(self.ports):
             env = dict(self.env)
             if self.webhook:

@@ -1,18 +1,14 @@
-"""What the benchmarks share: percentiles and a stub NLU server.
-
-The benchmarks run as scripts (`python bench/e2e.py`), so this module is
-imported by path: each script puts its own folder and the project root on
-`sys.path` first.
-"""
+"""What the benchmarks share: percentiles, resident memory and a stub NLU server."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from bot.nlu import tooling
+from bot.nlu.server import free_port
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -21,6 +17,14 @@ def percentile(values: list[float], q: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+def rss_mb(pid: int) -> float:
+    """The resident memory of process `pid` in MB (Linux: /proc/PID/status); NaN if unknown."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 async def stub_nlu(intent: str) -> tuple[web.AppRunner, str]:
@@ -44,7 +48,7 @@ async def stub_nlu(intent: str) -> tuple[web.AppRunner, str]:
     app.router.add_get("/status", status)
     runner = web.AppRunner(app)
     await runner.setup()
-    port = tooling.free_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     return runner, f"http://127.0.0.1:{port}"
 

@@ -11,7 +11,7 @@ alone (SEMANTIC_SAFETY=false, the bot before the sentence encoder) and with
 the semantic layer, and reports the bot's resident memory in each. It prints
 numbers; it asserts nothing.
 
-    .venv/bin/python bench/e2e.py [--citizens 20] [--seconds 20] [--think 2.0]
+    .venv/bin/python -m bench.e2e [--citizens 20] [--seconds 20] [--think 2.0]
 """
 
 from __future__ import annotations
@@ -29,15 +29,12 @@ from typing import Any
 
 import aiohttp
 
+from bench.common import percentile, rss_mb, stub_nlu
+from bot.nlu.client import RasaNLUClient
+from bot.nlu.server import free_port, start_server
+from devkit.emulator import TelegramEmulator
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from common import percentile, stub_nlu  # noqa: E402
-
-from bot.nlu import tooling  # noqa: E402
-from bot.nlu.client import RasaNLUClient  # noqa: E402
-from devkit.emulator import TelegramEmulator  # noqa: E402
 
 TOKEN = "777:bench-token"
 MESSAGES = [
@@ -52,13 +49,6 @@ MESSAGES = [
     "спасибо",
     "как проверить мечеть зарегистрирована ли",
 ]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def run_citizens(
@@ -176,7 +166,9 @@ async def client_parse(url: str, n: int = 300) -> dict[str, float]:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.e2e", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--citizens", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between messages")
@@ -186,7 +178,7 @@ async def main() -> None:
     results = [await one_run("stub NLU", stub_url, args.citizens, args.seconds, args.think)]
     await runner.cleanup()
 
-    server = await asyncio.to_thread(tooling.start_server, tooling.free_port())
+    server = await asyncio.to_thread(start_server, free_port())
     try:
         raw = await raw_parse(server.url)
         via_client = await client_parse(server.url)

@@ -10,7 +10,7 @@ training run shows the whole trade-off an editor or engineer chooses from;
 the table in config.yml was made with it. It prints numbers; it asserts
 nothing.
 
-    .venv/bin/python bench/frontier.py [--folds 5] [--thresholds 0.3,0.4,0.5]
+    .venv/bin/python -m bench.frontier [--folds 5] [--thresholds 0.3,0.4,0.5]
         [--dev bench/safety_dev bench/safety_dev2]
 
 Columns. Cross-validation, NLU alone ("bot": NLU and safety check, as the bot
@@ -32,17 +32,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from bot.content.evaluate import Prediction, RouteTally
+from bot.content.taxonomy import Taxonomy
+from bot.domain import FALLBACK_INTENT, Route
+from bot.nlp.normalize import tokens
+from bot.nlp.semantic import decide_route
+from nlu.route_guard import guard
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
-
-import yaml  # noqa: E402
-
-from bot.content.evaluate import Prediction, RouteTally  # noqa: E402
-from bot.content.taxonomy import Taxonomy  # noqa: E402
-from bot.domain import FALLBACK_INTENT, Route  # noqa: E402
-from bot.nlp.normalize import tokens  # noqa: E402
-from bot.nlp.semantic import decide_route  # noqa: E402
-from nlu.route_guard import guard  # noqa: E402
 
 GUARD = "nlu.classifiers.KenesRouteGuard"
 HEAD = "nlu.classifiers.KenesSafetyHead"
@@ -184,7 +183,9 @@ def main() -> None:
     from bot.nlu.data import Example, read_examples
     from bot.nlu.tooling import Project
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.frontier", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument(
         "--thresholds",

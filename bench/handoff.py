@@ -11,7 +11,7 @@ once with a think time. Telegram's flood limits are lifted on both sides
 cost, not the 20-messages-a-minute group limit. It prints numbers; it asserts
 nothing.
 
-    .venv/bin/python bench/handoff.py [--cases 50] [--messages 300] [--think 2.0]
+    .venv/bin/python -m bench.handoff [--cases 50] [--messages 300] [--think 2.0]
 """
 
 from __future__ import annotations
@@ -26,15 +26,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench.common import percentile, stub_nlu, wait_until
+from bot.db.engine import create_engine, session_factory, upgrade
+from bot.services.staff import StaffService
+from devkit.emulator import RateLimits, TelegramEmulator
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from common import percentile, stub_nlu, wait_until  # noqa: E402
-
-from bot.db.engine import create_engine, session_factory, upgrade  # noqa: E402
-from bot.services.staff import StaffService  # noqa: E402
-from devkit.emulator import RateLimits, TelegramEmulator  # noqa: E402
 
 TOKEN = "778:handoff-bench-token"
 GROUP = -1009876543210
@@ -194,7 +191,9 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.handoff", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--cases", type=int, default=50, help="open cases (citizens)")
     parser.add_argument("--messages", type=int, default=300, help="messages per run")
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between messages")

@@ -9,7 +9,7 @@ answers at once. Measured: replies per second, update-to-reply p50/p99, the
 sends the emulator refused with 429 (the shared limiter should queue instead:
 none), and each replica's resident memory. It prints numbers; it asserts nothing.
 
-    .venv/bin/python bench/replicas.py [--rate 40] [--seconds 15] [--citizens 300]
+    .venv/bin/python -m bench.replicas [--rate 40] [--seconds 15] [--citizens 300]
 """
 
 from __future__ import annotations
@@ -19,32 +19,20 @@ import asyncio
 import contextlib
 import os
 import random
-import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-
-from cluster import Cluster, store  # noqa: E402
-from common import percentile, stub_nlu  # noqa: E402
-
-from bot.db.engine import create_engine, session_factory  # noqa: E402
-from bot.services.citizens import CitizenService  # noqa: E402
-from devkit.emulator import RateLimits, TelegramEmulator  # noqa: E402
+from bench.cluster import Cluster, store
+from bench.common import percentile, rss_mb, stub_nlu
+from bot.db.engine import create_engine, session_factory
+from bot.services.citizens import CitizenService
+from devkit.emulator import RateLimits, TelegramEmulator
 
 TOKEN = "555:replicas-bench"
 FIRST_CITIZEN = 70_000
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def _seed(database_url: str, citizens: list[int]) -> None:
@@ -147,7 +135,9 @@ async def _load(
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.replicas", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--rate", type=float, default=40.0, help="citizens' messages a second")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--citizens", type=int, default=300)

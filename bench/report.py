@@ -9,7 +9,7 @@ runs on SQLite (a temporary file) and on PostgreSQL (its own database,
 `kenes_bench`, on the server of TEST_POSTGRES_URL), writes the report's CSV
 files and PNG to --out, and prints numbers; it asserts nothing.
 
-    .venv/bin/python bench/report.py [--messages 100000] [--cases 10000] [--runs 5]
+    .venv/bin/python -m bench.report [--messages 100000] [--cases 10000] [--runs 5]
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import asyncio
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -27,15 +26,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from sqlalchemy import insert, text
 
-from sqlalchemy import insert, text  # noqa: E402
-
-from bot.config import Settings  # noqa: E402
-from bot.db.engine import create_engine, session_factory, upgrade  # noqa: E402
-from bot.db.models import Case, Citizen, FeedbackVote, MessageLog, Staff  # noqa: E402
+from bot.config import Settings
+from bot.db.engine import create_engine, session_factory, upgrade
+from bot.db.models import Case, Citizen, FeedbackVote, MessageLog, Staff
 
 ZONE = ZoneInfo("Asia/Almaty")
 FIRST_DAY = date(2026, 11, 1)
@@ -240,7 +235,9 @@ async def run_one(name: str, url: str, args: argparse.Namespace) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.report", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)

@@ -12,7 +12,7 @@ back by the staff group's send limit) and started again. At the end every
 message is looked up on the other side. It prints numbers; it asserts nothing
 (tests/test_restarts.py does).
 
-    .venv/bin/python bench/restarts.py [--rounds 30] [--seed 1] [--replicas 2]
+    .venv/bin/python -m bench.restarts [--rounds 30] [--seed 1] [--replicas 2]
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import contextlib
 import random
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -29,15 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-
-from cluster import Cluster, case_desk_env, store  # noqa: E402
-from common import wait_until  # noqa: E402
-
-from bot.db.engine import create_engine, session_factory  # noqa: E402
-from bot.services.staff import StaffService  # noqa: E402
-from devkit.emulator import RateLimits, TelegramEmulator  # noqa: E402
+from bench.cluster import Cluster, case_desk_env, store
+from bench.common import wait_until
+from bot.db.engine import create_engine, session_factory
+from bot.services.staff import StaffService
+from devkit.emulator import RateLimits, TelegramEmulator
 
 TOKEN = "123456:restart-bench"
 BOT_ID = 123456
@@ -249,7 +244,9 @@ async def _settle(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.restarts", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scale", type=float, default=4.0, help="send limits sped up by")

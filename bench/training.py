@@ -12,7 +12,7 @@ after an editor changed one example, and per fold of `content evaluate`.
 The models are trained into a temporary folder; the clone's models/ and the
 shared cache's models are not touched. It prints numbers; it asserts nothing.
 
-    .venv/bin/python bench/training.py [--folds 5]
+    .venv/bin/python -m bench.training [--folds 5]
 """
 
 from __future__ import annotations
@@ -20,15 +20,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
+from bot.nlu.tooling import Project, ensure_venv, train
 
-from bot.nlu.tooling import Project, ensure_venv, train  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 MODEL_INPUTS = ("config.yml", "domain.yml", "nlu_data", "nlu", "bot", "content")
 
@@ -55,7 +53,9 @@ def change_one_example(project: Project) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.training", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--folds", type=int, default=5, help="0: skip the evaluation")
     args = parser.parse_args()
     ensure_venv(Project())

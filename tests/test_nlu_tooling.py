@@ -24,8 +24,9 @@ from bot.content.taxonomy import Taxonomy
 from bot.nlp.normalize import normalize
 from bot.nlp.safety import SafetyCheck
 from bot.nlp.semantic import OTHER, SemanticHead
-from bot.nlu import tooling
+from bot.nlu import cache_keys, tooling
 from bot.nlu.data import Example, plain_text, read_examples
+from bot.nlu.server import free_port, start_server
 from bot.nlu.tooling import Project
 from nlu.route_guard import guard
 
@@ -63,7 +64,7 @@ def test_requirements_hash_is_the_sha256_prefix(tmp_path: Path) -> None:
     path = tmp_path / "requirements.txt"
     path.write_bytes(b"rasa==3.6.21\n")
     expected = hashlib.sha256(b"rasa==3.6.21\n").hexdigest()[:16]
-    assert tooling.requirements_hash(path) == expected
+    assert cache_keys.requirements_hash(path) == expected
     project = Project(root=_tree(tmp_path / "repo"), cache=tmp_path / "cache")
     assert project.venv == tmp_path / "cache" / f"nlu-venv-{expected}"
 
@@ -85,26 +86,28 @@ def test_requirements_hash_is_the_sha256_prefix(tmp_path: Path) -> None:
 )
 def test_model_hash_changes_with_every_input(tmp_path: Path, changed: str) -> None:
     root = _tree(tmp_path)
-    before = tooling.model_hash(root)
-    assert tooling.model_hash(root) == before
+    before = cache_keys.model_hash(root)
+    assert cache_keys.model_hash(root) == before
     with (root / changed).open("a") as handle:
         handle.write("# edited\n")
-    assert tooling.model_hash(root) != before
+    assert cache_keys.model_hash(root) != before
 
 
 def test_model_hash_sees_new_files_and_ignores_unrelated_ones(tmp_path: Path) -> None:
     root = _tree(tmp_path)
-    before = tooling.model_hash(root)
+    before = cache_keys.model_hash(root)
     (root / "README.md").write_text("changed\n")
     (root / "nlu" / "__pycache__").mkdir()
     (root / "nlu" / "__pycache__" / "components.cpython-310.pyc").write_bytes(b"\0")
-    assert tooling.model_hash(root) == before
+    assert cache_keys.model_hash(root) == before
     (root / "nlu_data" / "ru" / "faq.yml").write_text('version: "3.1"\nnlu: []\n')
-    assert tooling.model_hash(root) != before
+    assert cache_keys.model_hash(root) != before
 
 
 def test_model_hash_does_not_depend_on_the_checkout_path(tmp_path: Path) -> None:
-    assert tooling.model_hash(_tree(tmp_path / "a")) == tooling.model_hash(_tree(tmp_path / "b"))
+    assert cache_keys.model_hash(_tree(tmp_path / "a")) == cache_keys.model_hash(
+        _tree(tmp_path / "b")
+    )
 
 
 # --- virtualenv and model reuse ----------------------------------------------------
@@ -472,8 +475,8 @@ def test_a_tiny_model_trains_and_serves(tmp_path: Path) -> None:
     project.venv.symlink_to(_REAL.venv)
     model = tooling.ensure_model(project, log=lambda _: None)
     assert model.is_file()
-    port = tooling.free_port()
-    with tooling.start_server(port, project=project, model=model, timeout=120) as server:
+    port = free_port()
+    with start_server(port, project=project, model=model, timeout=120) as server:
         request = urllib.request.Request(
             f"{server.url}/model/parse",
             data=json.dumps({"text": "Ne hochu zhit'"}).encode(),
@@ -561,7 +564,7 @@ def test_compare_checks_a_ref_out_into_a_temporary_worktree(tmp_path: Path) -> N
     (repo / "config.yml").write_text("changed\n")
     with ev.worktree(repo, "HEAD") as tree:
         assert (tree / "config.yml").read_text() == "recipe: default.v1\n"
-        assert tooling.model_hash(tree) != tooling.model_hash(repo)
+        assert cache_keys.model_hash(tree) != cache_keys.model_hash(repo)
     assert not tree.exists()
     listed = subprocess.run(
         ["git", "worktree", "list"], cwd=repo, check=True, capture_output=True, text=True

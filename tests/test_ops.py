@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 
 from bot.config import Settings
-from bot.nlu import tooling
+from bot.nlu.server import free_port
 from tests.fakes import KeywordNLU
 from tests.harness import button, running_bot
 
@@ -24,7 +24,7 @@ async def _nlu_status_server() -> tuple[web.AppRunner, str]:
     app.router.add_get("/status", status)
     runner = web.AppRunner(app)
     await runner.setup()
-    port = tooling.free_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     return runner, f"http://127.0.0.1:{port}"
 
@@ -40,7 +40,7 @@ async def _get(port: int, path: str) -> tuple[int, str]:
 @pytest.mark.usefixtures("migrated_engine")
 async def test_health_readiness_and_metrics(settings: Settings) -> None:
     nlu_runner, nlu_url = await _nlu_status_server()
-    port = tooling.free_port()
+    port = free_port()
     local = settings.model_copy(update={"ops_port": port, "nlu_url": nlu_url})
     try:
         async with running_bot(local, nlu=KeywordNLU()) as h:

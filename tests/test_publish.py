@@ -11,7 +11,8 @@ from aiohttp import web
 
 from bot.content import publish as publishing
 from bot.content.checks import Report
-from bot.nlu.tooling import Project, free_port
+from bot.nlu.server import free_port
+from bot.nlu.tooling import Project
 
 
 def test_regressions_name_each_worse_figure() -> None:

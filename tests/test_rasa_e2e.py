@@ -13,6 +13,7 @@ import pytest
 from bot.config import PROJECT_ROOT, Settings
 from bot.nlu import tooling
 from bot.nlu.client import RasaNLUClient
+from bot.nlu.server import free_port, start_server
 from tests.conftest import require
 from tests.harness import Harness, buttons, running_bot
 
@@ -26,7 +27,7 @@ def rasa_url() -> Iterator[str]:
         tooling.venv_complete(tooling.Project().venv),
         "run `make setup` (python -m bot nlu setup) first",
     )
-    server = tooling.start_server(port=tooling.free_port(), timeout=600)
+    server = start_server(port=free_port(), timeout=600)
     try:
         yield server.url
     finally:
@@ -71,7 +72,7 @@ def test_route_region_entity(rasa_url: str) -> None:
 
 
 def test_route_says_how_to_start_the_server() -> None:
-    result = route(["сәлем"], "--nlu-url", f"http://127.0.0.1:{tooling.free_port()}")
+    result = route(["сәлем"], "--nlu-url", f"http://127.0.0.1:{free_port()}")
     assert result.returncode == 2
     assert "python -m bot nlu serve" in result.stderr
     assert "Traceback" not in result.stderr

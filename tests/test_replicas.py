@@ -10,9 +10,7 @@ requests are refused.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import random
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -20,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from bench.cluster import Cluster, case_desk_env, forged_statuses, store
+from bench.common import wait_until
 from bot.db.engine import create_engine, session_factory
 from bot.services.staff import StaffService
 from devkit.emulator import RateLimits, SentMessage, TelegramEmulator
@@ -27,32 +27,19 @@ from tests.conftest import port_open, require
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
 TOKEN = "123456:replicas"
 GROUP = -1009876543210
 CITIZEN, AIGERIM, IVAN = 1002, 2001, 2002
 
 
-def _cluster_module() -> Any:
-    for name in ("common", "cluster"):
-        if name not in sys.modules:
-            spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-            assert spec is not None
-            assert spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            spec.loader.exec_module(module)
-    return sys.modules["cluster"]
-
-
 class Replicas:
-    def __init__(self, emulator: TelegramEmulator, cluster: Any) -> None:
+    def __init__(self, emulator: TelegramEmulator, cluster: Cluster) -> None:
         self.emulator = emulator
         self.cluster = cluster
 
     async def until(self, check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
         recent = [f"{m.chat_id}: {(m.text or '')[:50]}" for m in self.emulator.sent[-10:]]
-        return await sys.modules["common"].wait_until(check, timeout, f"{what}; {recent}")
+        return await wait_until(check, timeout, f"{what}; {recent}")
 
     def to_citizen(self) -> list[SentMessage]:
         return self.emulator.messages_to(CITIZEN, edits=False)
@@ -81,9 +68,8 @@ class Replicas:
 async def replicas() -> AsyncIterator[Replicas]:
     require("PostgreSQL", port_open("127.0.0.1", 5432), "expected on 127.0.0.1:5432, db test")
     require("Redis", port_open("127.0.0.1", 6379), "expected on 127.0.0.1:6379")
-    cluster_module = _cluster_module()
     with tempfile.TemporaryDirectory(prefix="kenes-replicas-") as tmp:
-        async with cluster_module.store(Path(tmp), shared=True) as where:
+        async with store(Path(tmp), shared=True) as where:
             engine = create_engine(where.database_url)
             async with session_factory(engine)() as session:
                 await StaffService(session).add(AIGERIM, "counselor", "Айгерим")
@@ -97,8 +83,8 @@ async def replicas() -> AsyncIterator[Replicas]:
                 emulator.add_user(IVAN, "Ivan")
                 emulator.add_group(GROUP, "counselors", members=[AIGERIM, IVAN])
                 emulator.webhook_random = random.Random(5)
-                env = cluster_module.case_desk_env(emulator, where, token=TOKEN, group=GROUP)
-                cluster = cluster_module.Cluster(emulator, env, Path(tmp), count=2, webhook=True)
+                env = case_desk_env(emulator, where, token=TOKEN, group=GROUP)
+                cluster = Cluster(emulator, env, Path(tmp), count=2, webhook=True)
                 try:
                     await cluster.start_all()
                     yield Replicas(emulator, cluster)
@@ -204,7 +190,7 @@ async def test_a_whole_case_across_two_replicas_with_one_killed(replicas: Replic
             "chat": {"id": CITIZEN, "type": "private"},
         },
     }
-    statuses = await sys.modules["cluster"].forged_statuses(r.cluster.ports, forged)
+    statuses = await forged_statuses(r.cluster.ports, forged)
     assert statuses == [401] * 4
     await emulator.wait_quiet(quiet=0.5, timeout=60.0)
     assert len(emulator.sent) == before

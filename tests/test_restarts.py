@@ -9,31 +9,16 @@ idempotency key, so the bot prefers a rare double to a loss. Everything else
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench import restarts
 from tests.conftest import port_open, require
-
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "restarts.py"
-
-
-def _bench() -> object:
-    spec = importlib.util.spec_from_file_location("bench_restarts", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_restarts"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 async def test_kills_and_a_stop_under_load_lose_nothing() -> None:
-    bench = _bench()
-    tally = await bench.run(rounds=3, seed=7, scale=8.0)  # type: ignore[attr-defined]
+    tally = await restarts.run(rounds=3, seed=7, scale=8.0)
     _check(tally)
 
 
@@ -44,8 +29,7 @@ async def test_two_webhook_replicas_killed_and_stopped_lose_nothing() -> None:
     them twice); one replica killed each round, one stopped under load."""
     require("PostgreSQL", port_open("127.0.0.1", 5432), "expected on 127.0.0.1:5432, db test")
     require("Redis", port_open("127.0.0.1", 6379), "expected on 127.0.0.1:6379")
-    bench = _bench()
-    tally = await bench.run(rounds=3, seed=3, scale=8.0, replicas=2)  # type: ignore[attr-defined]
+    tally = await restarts.run(rounds=3, seed=3, scale=8.0, replicas=2)
     _check(tally)
 
 

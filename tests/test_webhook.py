@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from bot.app import run_webhook
 from bot.config import Settings
-from bot.nlu import tooling
+from bot.nlu.server import free_port
 from devkit.emulator import RateLimits, TelegramEmulator
 from tests.fakes import KeywordNLU
 from tests.harness import BOT_ID, BOT_TOKEN, button
@@ -45,7 +45,7 @@ async def replicas(
     async with emulator:
         emulator.add_bot(BOT_TOKEN, bot_id=BOT_ID, username="kenes_test_bot", first_name="Kenes")
         emulator.add_user(RU_USER, "Ivan")
-        ports = [tooling.free_port() for _ in range(count)]
+        ports = [free_port() for _ in range(count)]
         tasks = []
         for port in ports:
             local = settings.model_copy(

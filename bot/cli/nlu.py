@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from bot.cli.content import project, run_validate
-from bot.nlu import tooling
+from bot.nlu import server, tooling
 
 
 def register(subparsers: Any) -> None:
@@ -68,7 +68,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    return _guarded(lambda: tooling.serve(port=args.port, host=args.host, project=project()))
+    return _guarded(lambda: server.serve(port=args.port, host=args.host, project=project()))
 
 
 def _status(args: argparse.Namespace) -> int:

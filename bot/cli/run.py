@@ -39,10 +39,10 @@ def local_nlu_server(settings: Settings, *, enabled: bool) -> Iterator[None]:
     if not enabled or not local or asyncio.run(nlu_reachable(settings.nlu_url)):
         yield
         return
-    from bot.nlu import tooling
+    from bot.nlu.server import start_server
 
     print(f"Starting the NLU server on port {url.port or 5005} (first start trains the model)…")
-    server = tooling.start_server(port=url.port or 5005)
+    server = start_server(port=url.port or 5005)
     try:
         yield
     finally:

@@ -1,1 +1,1 @@
-"""The bot side of the NLU: the HTTP client and the Rasa tooling."""
+"""The bot side of the NLU: the HTTP client, the Rasa tooling and the Rasa server."""

@@ -1,10 +1,10 @@
 """The Rasa side of the project, driven from the bot's environment.
 
 Rasa 3.6 needs Python 3.10 and its own virtualenv, so the bot never imports
-it: this module creates that virtualenv, trains the model and starts the
-server as subprocesses. Both are expensive (installing Rasa takes minutes
-and gigabytes, training takes seconds to minutes), so both are cached outside
-the clone, keyed by content hashes:
+it: this module creates that virtualenv and trains the model as subprocesses
+(bot/nlu/server.py starts the server). Both are expensive (installing Rasa
+takes minutes and gigabytes, training takes seconds to minutes), so both are
+cached outside the clone, keyed by content hashes (bot/nlu/cache_keys.py):
 
 - the virtualenv at `$KENES_CACHE/nlu-venv-<hash of nlu/requirements.txt>`,
   usable once it holds a `.complete` marker;
@@ -26,24 +26,20 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
-import hashlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any
+from typing import Any
+
+from bot.nlu.cache_keys import model_hash, requirements_hash
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPLETE_MARKER = ".complete"
@@ -56,20 +52,6 @@ HEAD_MEMBER = "safety_head.npz"
 KEEP_MODELS = 3
 # The shared cache serves every clone and branch: keep more there.
 KEEP_CACHED_MODELS = 12
-# Paths (relative to the repository root) whose content decides the model.
-# The taxonomy is one: KenesRouteGuard stores the intents' routes in the model.
-MODEL_INPUTS = (
-    "config.yml",
-    "domain.yml",
-    "nlu_data",
-    "nlu",
-    "bot/nlp/normalize.py",
-    "bot/nlp/encoder.py",
-    "bot/nlp/semantic.py",
-    "bot/nlp/taxonomy.py",
-    "content/taxonomy.yml",
-)
-PROBE_TEXT = "сәлеметсіз бе"
 
 Log = Callable[[str], None]
 
@@ -78,7 +60,8 @@ class ToolingError(Exception):
     """Something the user can fix: the message says what and how."""
 
 
-def _stderr(message: str) -> None:
+def log_to_stderr(message: str) -> None:
+    """The default `Log`: one line on standard error, at once."""
     print(message, file=sys.stderr, flush=True)
 
 
@@ -167,44 +150,8 @@ class Project:
         return env
 
 
-def _short_hash(digest: Any) -> str:
-    return str(digest.hexdigest())[:16]
-
-
-def requirements_hash(requirements: Path) -> str:
-    """The first 16 hex digits of sha256(requirements file bytes)."""
-    return _short_hash(hashlib.sha256(requirements.read_bytes()))
-
-
-def model_inputs(root: Path) -> list[Path]:
-    """Every file whose content goes into the model, sorted for a stable hash."""
-    files: set[Path] = set()
-    for name in MODEL_INPUTS:
-        path = root / name
-        if path.is_dir():
-            files.update(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
-            )
-        else:
-            files.add(path)
-    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
-
-
-def model_hash(root: Path) -> str:
-    """The first 16 hex digits of a sha256 over the model's inputs (names and bytes)."""
-    digest = hashlib.sha256()
-    for path in model_inputs(root):
-        name = path.relative_to(root).as_posix()
-        data = path.read_bytes() if path.is_file() else b"<missing>"
-        digest.update(f"{name}\0{len(data)}\0".encode())
-        digest.update(data)
-    return _short_hash(digest)
-
-
 @contextlib.contextmanager
-def file_lock(path: Path, log: Log = _stderr, what: str = "") -> Iterator[None]:
+def file_lock(path: Path, log: Log = log_to_stderr, what: str = "") -> Iterator[None]:
     """An exclusive lock on `path` (created if needed), released on exit."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
@@ -265,7 +212,7 @@ def venv_complete(venv: Path) -> bool:
     return (venv / COMPLETE_MARKER).is_file()
 
 
-def ensure_venv(project: Project | None = None, log: Log = _stderr) -> Path:
+def ensure_venv(project: Project | None = None, log: Log = log_to_stderr) -> Path:
     """The Rasa virtualenv, created and installed first if it is not complete."""
     project = project or Project()
     venv = project.venv
@@ -303,7 +250,7 @@ def _check_call(command: Sequence[str], what: str, **kwargs: Any) -> None:
 
 
 def ensure_model(
-    project: Project | None = None, *, force: bool = False, log: Log = _stderr
+    project: Project | None = None, *, force: bool = False, log: Log = log_to_stderr
 ) -> Path:
     """The model for the current data in the clone's models/, trained only when missing.
 
@@ -399,7 +346,7 @@ def _atomic_copy(source: Path, target: Path) -> None:
     tmp.replace(target)
 
 
-def train(project: Project, target: Path, *, log: Log = _stderr, quiet: bool = True) -> float:
+def train(project: Project, target: Path, *, log: Log = log_to_stderr, quiet: bool = True) -> float:
     """Train the NLU model into `target` (atomically); the training time in seconds."""
     if not project.domain.is_file():
         raise ToolingError(f"{project.domain} is missing; the model needs the domain's intents")
@@ -477,157 +424,3 @@ def status(project: Project | None = None) -> Status:
         model_cached=project.cached_model.is_file(),
         older_models=older,
     )
-
-
-# --- the server --------------------------------------------------------------
-
-
-def server_command(project: Project, model: Path, port: int, host: str) -> list[str]:
-    return [
-        str(project.rasa),
-        "run",
-        "--enable-api",
-        "-i",
-        host,
-        "-p",
-        str(port),
-        "--model",
-        str(model),
-    ]
-
-
-def serve(
-    port: int = 5005, host: str = "127.0.0.1", project: Project | None = None, log: Log = _stderr
-) -> None:
-    """Replace this process by the Rasa server for the current model (trained first if needed)."""
-    project = project or Project()
-    model = ensure_model(project, log=log)
-    log(f"serving {model.name} on http://{host}:{port} (POST /model/parse)")
-    command = server_command(project, model, port, host)
-    os.chdir(project.root)
-    os.execve(command[0], command, project.rasa_env())
-
-
-@dataclass
-class NLUServer:
-    """A Rasa server started by `start_server`; stop it with `stop()` or `with`."""
-
-    process: subprocess.Popen[bytes]
-    url: str
-    model: Path
-    log_path: Path
-    _log_file: IO[bytes] | None = None
-
-    def stop(self, timeout: float = 15.0) -> None:
-        """Terminate the server's process group, killing it if it does not exit in time."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
-
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    def __enter__(self) -> NLUServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now (for tests and benchmarks)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_server(
-    port: int = 5005,
-    host: str = "127.0.0.1",
-    *,
-    project: Project | None = None,
-    model: Path | None = None,
-    timeout: float = 180.0,
-    log: Log = _stderr,
-) -> NLUServer:
-    """Start the Rasa server in the background and return once a parse works.
-
-    The server runs in its own process group so `stop()` ends Rasa's children
-    too. Its output goes to a log file named in the error if it fails to start.
-    """
-    project = project or Project()
-    model = model or ensure_model(project, log=log)
-    logs = project.cache / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    log_path = logs / f"nlu-server-{port}.log"
-    log_file = log_path.open("wb")
-    process = subprocess.Popen(
-        server_command(project, model, port, host),
-        cwd=project.root,
-        env=project.rasa_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    server = NLUServer(process, f"http://{host}:{port}", model, log_path, log_file)
-    try:
-        _wait_until_ready(server, timeout)
-    except BaseException:
-        server.stop()
-        raise
-    return server
-
-
-def _wait_until_ready(server: NLUServer, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise ToolingError(
-                f"the NLU server exited with code {server.process.returncode}; "
-                f"log {server.log_path}:\n{server.log_tail()}"
-            )
-        if _parse_works(server.url):
-            return
-        time.sleep(0.5)
-    raise ToolingError(
-        f"the NLU server did not answer within {timeout:.0f} s; "
-        f"log {server.log_path}:\n{server.log_tail()}"
-    )
-
-
-def _parse_works(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/status", timeout=2) as resp:
-            status_body: dict[str, Any] = json.load(resp)
-        if not status_body.get("model_file"):
-            return False
-        request = urllib.request.Request(
-            f"{url}/model/parse",
-            data=json.dumps({"text": PROBE_TEXT}).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=5) as resp:
-            parsed: dict[str, Any] = json.load(resp)
-        return "intent" in parsed
-    except (OSError, ValueError, urllib.error.URLError):
-        return False
