@@ -8,6 +8,7 @@ machine; two objects built on two clients stand for two replicas.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from bot.app import REDIS_CONNECTIONS, create_redis
 from bot.config import Settings
 from bot.db.engine import session_factory
 from bot.services.flood import Flood, RedisFloodCounter
-from bot.services.inbox import InboxService, chat_key
+from bot.services.inbox import Accepted, InboxService, chat_key
 from bot.services.memory import RedisConversationMemory
 from bot.telegram.limits import RateLimiter, SharedBuckets, SharedLimits
 from bot.telegram.ordering import ChatLocks
@@ -306,3 +307,77 @@ async def test_a_conversation_lock_outlives_its_holder_only_briefly(
     third = await asyncio.wait_for(a.acquire("p:1"), 3.0)
     assert loop.time() - started <= 1.0
     await third.release()
+
+
+async def test_a_keeper_that_swallows_its_cancellation_still_frees_the_lock(
+    redis_pair: tuple[Redis, Redis, str],
+) -> None:
+    """With the Redis pool saturated a cancelled redis-py call sometimes returns as if
+    nothing happened; the keeper extending a held lock must stop all the same, or the
+    conversation's next message waits for ever."""
+    one, two, prefix = redis_pair
+    a, b = ChatLocks(one, prefix=prefix, expiry=0.6), ChatLocks(two, prefix=prefix, expiry=0.6)
+    held = await a.acquire("p:7")
+    extending = asyncio.Event()
+
+    async def stubborn_reacquire() -> bool:
+        extending.set()
+        with contextlib.suppress(asyncio.CancelledError):  # as the pool sometimes does
+            await asyncio.sleep(0.5)
+        return True
+
+    held._lock.reacquire = stubborn_reacquire  # type: ignore[method-assign]
+    await asyncio.wait_for(extending.wait(), 2.0)  # the keeper's call is in flight
+    await asyncio.wait_for(held.release(), 3.0)
+    again = await asyncio.wait_for(b.acquire("p:7"), 1.0)
+    await again.release()
+    await asyncio.sleep(0.3)
+    assert held._keeper.done()
+
+
+@pytest.mark.usefixtures("migrated_engine")
+async def test_an_update_is_handled_once_when_its_lock_expires_under_a_slow_holder(
+    redis_pair: tuple[Redis, Redis, str], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The holder of a conversation's lock stops extending it (its Redis calls wait
+    behind others) while it handles a slow message; the next message's task gets the
+    lock and reads the backlog, which still holds the slow one. Each is handled once."""
+    from bot.db.engine import create_engine
+    from bot.telegram import ordering
+
+    async def no_extension(self: ordering.HeldLock, expiry: float) -> None:
+        await self._stopped.wait()
+
+    monkeypatch.setattr(ordering.HeldLock, "_keep", no_extension)
+    one, _, prefix = redis_pair
+    handled: list[str] = []
+    engine = create_engine(settings.database_url)
+    dp = Dispatcher()
+
+    @dp.message()
+    async def record(message: Message) -> None:
+        if message.text == "slow":
+            await asyncio.sleep(1.0)  # beyond the lock's expiry of 0.3 s
+        handled.append(message.text or "")
+
+    bot = Bot("42:order")
+    inbox = InboxService(session_factory(engine), "replica-a")
+    poller = DurablePolling(
+        dp, bot, inbox, allowed_updates=["message"], order=ChatLocks(one, prefix=prefix, expiry=0.3)
+    )
+    try:
+        for raw in (_update(3000, 700, "slow"), _update(3001, 700, "quick")):
+            for accepted in await inbox.accept([raw]):
+                poller.start(accepted)
+            await asyncio.sleep(0.1)
+        for _ in range(200):
+            if not poller.tasks:
+                break
+            await asyncio.sleep(0.02)
+        # A backlog read just before an update finished hands it over once more.
+        assert await inbox.take_unfinished(all_of_them=True) == []
+        await poller._process(Accepted(3001, _update(3001, 700, "quick")))
+    finally:
+        await bot.session.close()
+        await engine.dispose()
+    assert sorted(handled) == ["quick", "slow"]

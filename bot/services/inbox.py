@@ -125,16 +125,21 @@ class InboxService:
             await session.commit()
         return taken
 
-    async def take_chat_backlog(self, key: str, up_to: int) -> list[Accepted]:
+    async def take_chat_backlog(
+        self, key: str, up_to: int, *, skip: Collection[int] = ()
+    ) -> list[Accepted]:
         """The conversation's unhandled updates up to `up_to`, oldest first, claimed by
         this owner whoever held them: the caller holds the conversation's lock
-        (bot.telegram.ordering), so no one else is handling them."""
+        (bot.telegram.ordering), so no one else is handling them. `skip`: those this
+        process is handling now (its lock expired under it), left to that task."""
         async with self._sessions() as session:
             repo = InboxRepository(session)
             now = self._now()
             taken: list[Accepted] = []
             for uid, payload in await repo.chat_backlog(key, up_to):
-                if payload is None or not await repo.claim(uid, self.owner, now, now):
+                if uid in skip or payload is None:
+                    continue
+                if not await repo.claim(uid, self.owner, now, now):
                     continue
                 taken.append(Accepted(uid, json.loads(payload)))
             await session.commit()

@@ -20,6 +20,7 @@ import os
 import socket
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,6 +40,8 @@ POLL_SECONDS = 25
 PURGE_EVERY = 3600.0
 # After a stop halts the sending: how long calls already on the wire may take.
 HALT_SECONDS = 5.0
+# How many handled update ids a process remembers, so as not to handle one twice.
+FINISHED_KEPT = 10_000
 
 
 class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
@@ -78,6 +81,11 @@ class DurablePolling:
         self.tasks: set[asyncio.Task[None]] = set()
         # The update ids this process is handling now (a sweep leaves them alone).
         self.in_hand: set[int] = set()
+        # The update ids being handled now, by whichever task: a backlog never takes
+        # one of them again (when a lock expired under a slow holder).
+        self.running: set[int] = set()
+        # And the last ones it finished (a backlog read just before one finished).
+        self._finished: OrderedDict[int, None] = OrderedDict()
         self._last_purge = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -171,7 +179,9 @@ class DurablePolling:
             await self._process(accepted)
             return
         try:
-            for item in await self._inbox.take_chat_backlog(key, accepted.update_id):
+            for item in await self._inbox.take_chat_backlog(
+                key, accepted.update_id, skip=self.running
+            ):
                 await self._process(item)
         finally:
             await lock.release()
@@ -179,6 +189,19 @@ class DurablePolling:
     async def _process(self, accepted: Accepted) -> None:
         """Decode and handle one update; one that cannot be decoded is logged (its id and
         the error count, never its text) and marked so."""
+        uid = accepted.update_id
+        if uid in self.running or uid in self._finished:
+            return
+        self.running.add(uid)
+        try:
+            await self._decode_and_handle(accepted)
+        finally:
+            self.running.discard(uid)
+        self._finished[uid] = None
+        if len(self._finished) > FINISHED_KEPT:
+            self._finished.popitem(last=False)
+
+    async def _decode_and_handle(self, accepted: Accepted) -> None:
         try:
             update = Update.model_validate(accepted.payload, context={"bot": self._bot})
         except ValidationError as exc:
