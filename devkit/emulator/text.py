@@ -1,7 +1,8 @@
 """Telegram's text rules for the Bot API emulator.
 
 Formatted text (parse_mode HTML, MarkdownV2 and legacy Markdown) becomes plain
-text plus message entities the way Telegram's own parser (tdlib) does it,
+text plus message entities the way Telegram's own parser (tdlib) does it (HTML
+through bot.telegram_html, the parser `content validate` checks answers with),
 offsets and lengths counted in UTF-16 code units; malformed markup is
 rejected with Telegram's "can't parse entities" descriptions. Reply markup is
 checked against the rules Telegram enforces on inline keyboards. Every
@@ -14,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from bot.telegram_html import HtmlError, byte_offset, parse_html, valid_link
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -49,307 +52,6 @@ def utf16_len(text: str) -> int:
 
 def _parse_error(detail: str) -> ApiError:
     return bad_request(f"can't parse entities: {detail}")
-
-
-def _byte_offset(text: str, index: int) -> int:
-    # Telegram reports positions in UTF-8 bytes of the original text.
-    return len(text[:index].encode())
-
-
-# --- HTML -------------------------------------------------------------------
-
-_HTML_TAGS = frozenset(
-    {
-        "a",
-        "b",
-        "strong",
-        "i",
-        "em",
-        "s",
-        "strike",
-        "del",
-        "u",
-        "ins",
-        "tg-spoiler",
-        "tg-emoji",
-        "span",
-        "pre",
-        "code",
-        "blockquote",
-    }
-)
-_SIMPLE_TAG_TYPES = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "u": "underline",
-    "ins": "underline",
-    "tg-spoiler": "spoiler",
-    "span": "spoiler",
-}
-_SPACES = " \t\n\r\v\f"
-_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-
-
-def _decode_html_entity(text: str, pos: int) -> tuple[str, int] | None:
-    """The character of the entity starting at `pos` and the position after it.
-
-    Mirrors tdlib: only &lt; &gt; &amp; &quot; and numeric references; the
-    closing semicolon is optional.
-    """
-    n = len(text)
-    end = pos + 1
-    code = 0
-    if end < n and text[end] == "#":
-        end += 1
-        hexadecimal = end < n and text[end] in "xX"
-        if hexadecimal:
-            end += 1
-        digits = "0123456789abcdefABCDEF" if hexadecimal else "0123456789"
-        start = end
-        while end < n and text[end] in digits:
-            end += 1
-            if end - start > 7:
-                return None
-        if end == start:
-            return None
-        code = int(text[start:end], 16 if hexadecimal else 10)
-        if code == 0 or code >= 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-            return None
-        char = chr(code)
-    else:
-        while end < n and text[end].isascii() and text[end].isalpha():
-            end += 1
-        named = _NAMED_ENTITIES.get(text[pos + 1 : end])
-        if named is None:
-            return None
-        char = named
-    if end < n and text[end] == ";":
-        end += 1
-    return char, end
-
-
-@dataclass(slots=True)
-class _OpenTag:
-    name: str
-    argument: str
-    offset: int
-    out_index: int
-
-
-def _valid_link(url: str) -> bool:
-    parts = urlsplit(url.strip())
-    if parts.scheme.lower() in ("http", "https"):
-        return bool(parts.netloc)
-    return parts.scheme.lower() in ("tg", "mailto", "tel") or (
-        not parts.scheme and "." in url and " " not in url.strip()
-    )
-
-
-class _HtmlParser:
-    def __init__(self, text: str, *, strict_ampersand: bool) -> None:
-        self.text = text
-        self.strict_ampersand = strict_ampersand
-        self.out: list[str] = []
-        self.offset = 0
-        self.stack: list[_OpenTag] = []
-        self.entities: list[dict[str, Any]] = []
-        self.i = 0
-
-    def _at(self, index: int) -> str:
-        return self.text[index] if index < len(self.text) else ""
-
-    def _byte(self, index: int) -> int:
-        return _byte_offset(self.text, index)
-
-    def _emit(self, chars: str) -> None:
-        self.out.append(chars)
-        self.offset += utf16_len(chars)
-
-    def _decode_value_char(self) -> str:
-        """One character of an attribute value or of the text, entities decoded."""
-        text, i = self.text, self.i
-        if text[i] == "&":
-            decoded = _decode_html_entity(text, i)
-            if decoded is not None:
-                self.i = decoded[1]
-                return decoded[0]
-            if self.strict_ampersand:
-                raise _parse_error(
-                    f"character '&' at byte offset {self._byte(i)} does not start an HTML "
-                    "entity; write it as &amp;"
-                )
-        self.i = i + 1
-        return text[i]
-
-    def parse(self) -> tuple[str, list[dict[str, Any]]]:
-        text = self.text
-        while self.i < len(text):
-            if text[self.i] == "<":
-                if self._at(self.i + 1) == "/":
-                    self._end_tag()
-                else:
-                    self._start_tag()
-            else:
-                self._emit(self._decode_value_char())
-        if self.stack:
-            raise _parse_error(
-                f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"'
-            )
-        return "".join(self.out), self.entities
-
-    def _start_tag(self) -> None:
-        text = self.text
-        begin = self.i
-        self.i += 1
-        name_start = self.i
-        while self.i < len(text) and text[self.i] not in _SPACES and text[self.i] != ">":
-            self.i += 1
-        if self.i >= len(text):
-            raise _parse_error(f"Unclosed start tag at byte offset {self._byte(begin)}")
-        tag = text[name_start : self.i].lower()
-        if tag not in _HTML_TAGS:
-            raise _parse_error(f'Unsupported start tag "{tag}" at byte offset {self._byte(begin)}')
-        argument = ""
-        while self._at(self.i) != ">":
-            while self.i < len(text) and text[self.i] in _SPACES:
-                self.i += 1
-            if self._at(self.i) == ">":
-                break
-            if self.i >= len(text):
-                raise _parse_error(f"Unclosed start tag at byte offset {self._byte(begin)}")
-            attribute_start = self.i
-            while self.i < len(text) and text[self.i] not in _SPACES + "=>":
-                self.i += 1
-            attribute = text[attribute_start : self.i].lower()
-            if not attribute:
-                raise _parse_error(
-                    f'Empty attribute name in the tag "{tag}" at byte offset {self._byte(begin)}'
-                )
-            while self.i < len(text) and text[self.i] in _SPACES:
-                self.i += 1
-            if self._at(self.i) != "=":
-                if tag == "blockquote" and attribute == "expandable":
-                    argument = "expandable"
-                    continue
-                raise _parse_error(
-                    "Expected equal sign in declaration of an attribute of the tag "
-                    f'"{tag}" at byte offset {self._byte(begin)}'
-                )
-            self.i += 1
-            while self.i < len(text) and text[self.i] in _SPACES:
-                self.i += 1
-            if self.i >= len(text):
-                raise _parse_error(f'Unclosed start tag "{tag}" at byte offset {self._byte(begin)}')
-            value = self._attribute_value()
-            if self.i >= len(text):
-                raise _parse_error(f"Unclosed start tag at byte offset {self._byte(begin)}")
-            if (
-                (tag == "a" and attribute == "href")
-                or (tag == "tg-emoji" and attribute == "emoji-id")
-                or (tag == "blockquote" and attribute == "expandable")
-            ):
-                argument = value if tag != "blockquote" else "expandable"
-            elif tag == "code" and attribute == "class" and value.startswith("language-"):
-                argument = value.removeprefix("language-")
-            elif tag == "span" and attribute == "class" and value.startswith("tg-"):
-                argument = value.removeprefix("tg-")
-        self.i += 1
-        if tag == "span" and argument != "spoiler":
-            raise _parse_error(
-                f'Tag "span" must have class "tg-spoiler" at byte offset {self._byte(begin)}'
-            )
-        self.stack.append(_OpenTag(tag, argument, self.offset, len(self.out)))
-
-    def _attribute_value(self) -> str:
-        text = self.text
-        quote = text[self.i]
-        if quote not in "'\"":
-            # An unquoted value is a name token: letters, digits, '.' and '-'.
-            start = self.i
-            while self.i < len(text) and (text[self.i].isalnum() or text[self.i] in ".-"):
-                self.i += 1
-            if self.i < len(text) and text[self.i] not in _SPACES + ">":
-                raise _parse_error(
-                    f"Unexpected end of name token at byte offset {self._byte(start)}"
-                )
-            return text[start : self.i].lower()
-        self.i += 1
-        chars: list[str] = []
-        while self.i < len(text) and text[self.i] != quote:
-            chars.append(self._decode_value_char())
-        if self.i < len(text):
-            self.i += 1
-        return "".join(chars)
-
-    def _end_tag(self) -> None:
-        text = self.text
-        begin = self.i
-        if not self.stack:
-            raise _parse_error(f"Unexpected end tag at byte offset {self._byte(begin)}")
-        self.i += 2
-        name_start = self.i
-        while self.i < len(text) and text[self.i] not in _SPACES and text[self.i] != ">":
-            self.i += 1
-        name = text[name_start : self.i].lower()
-        while self.i < len(text) and text[self.i] in _SPACES:
-            self.i += 1
-        if self._at(self.i) != ">":
-            raise _parse_error(f"Unclosed end tag at byte offset {self._byte(begin)}")
-        self.i += 1
-        opened = self.stack[-1]
-        if name and name != opened.name:
-            raise _parse_error(
-                f"Unmatched end tag at byte offset {self._byte(begin)}, "
-                f'expected "</{opened.name}>", found "</{name}>"'
-            )
-        self.stack.pop()
-        self._close(opened)
-
-    def _close(self, opened: _OpenTag) -> None:
-        length = self.offset - opened.offset
-        if length == 0:
-            return
-        entity: dict[str, Any] = {"offset": opened.offset, "length": length}
-        tag = opened.name
-        if tag in _SIMPLE_TAG_TYPES:
-            entity["type"] = _SIMPLE_TAG_TYPES[tag]
-        elif tag == "a":
-            url = opened.argument or "".join(self.out[opened.out_index :])
-            if not _valid_link(url):
-                return
-            entity["type"] = "text_link"
-            entity["url"] = url
-        elif tag == "tg-emoji":
-            if not opened.argument.isdigit():
-                raise _parse_error("Invalid custom emoji identifier specified")
-            entity["type"] = "custom_emoji"
-            entity["custom_emoji_id"] = opened.argument
-        elif tag == "blockquote":
-            entity["type"] = "expandable_blockquote" if opened.argument else "blockquote"
-        elif tag == "code":
-            entity["type"] = "code"
-            if self.stack and self.stack[-1].name == "pre":
-                # <pre><code class="language-x">: one pre entity with a language.
-                entity["language"] = opened.argument
-        else:  # pre
-            entity["type"] = "pre"
-            last = self.entities[-1] if self.entities else None
-            if (
-                last is not None
-                and last["type"] == "code"
-                and last["offset"] == opened.offset
-                and last["length"] == length
-                and "language" in last
-            ):
-                self.entities.pop()
-                if last["language"]:
-                    entity["language"] = last["language"]
-        self.entities.append(entity)
 
 
 # --- MarkdownV2 ---------------------------------------------------------------
@@ -432,7 +134,7 @@ class _MarkdownV2Parser:
             opened = self.stack[-1]
             raise _parse_error(
                 f"Can't find end of {_MD_NAMES[opened.kind]} entity at byte offset "
-                f"{_byte_offset(text, opened.position)}"
+                f"{byte_offset(text, opened.position)}"
             )
         if self.quote_start is not None:
             self._add("blockquote", self.quote_start)
@@ -465,7 +167,7 @@ class _MarkdownV2Parser:
             if opened.kind == kind:
                 raise _parse_error(
                     f"Can't find end of {_MD_NAMES[kind]} entity at byte offset "
-                    f"{_byte_offset(self.text, opened.position)}"
+                    f"{byte_offset(self.text, opened.position)}"
                 )
         self.stack.append(_MdOpen(kind, self.offset, i, len(self.out), argument))
 
@@ -525,14 +227,14 @@ class _MarkdownV2Parser:
                 j += 1
             if j >= len(text):
                 raise _parse_error(
-                    f"Can't find end of a URL at byte offset {_byte_offset(text, start)}"
+                    f"Can't find end of a URL at byte offset {byte_offset(text, start)}"
                 )
             url = "".join(url_chars)
             end = j + 1
         else:
             url = "".join(self.out[opened.out_index :])
             end = start
-        if _valid_link(url):
+        if valid_link(url):
             self._add("text_link", opened.offset, url=url)
         return end
 
@@ -574,7 +276,7 @@ def _parse_markdown(text: str) -> tuple[str, list[dict[str, Any]]]:
             i += 1
         if i >= len(text):
             raise _parse_error(
-                f"Can't find end of the entity starting at byte offset {_byte_offset(text, begin)}"
+                f"Can't find end of the entity starting at byte offset {byte_offset(text, begin)}"
             )
         i += 3 if is_pre else 1
         length = offset - start
@@ -585,7 +287,7 @@ def _parse_markdown(text: str) -> tuple[str, list[dict[str, Any]]]:
                 if close != -1:
                     url = text[i + 1 : close]
                     i = close + 1
-            if length and _valid_link(url):
+            if length and valid_link(url):
                 entities.append(
                     {"type": "text_link", "offset": start, "length": length, "url": url}
                 )
@@ -634,7 +336,10 @@ def parse_formatted(
     else:
         mode = parse_mode.lower()
         if mode == "html":
-            plain, found = _HtmlParser(text, strict_ampersand=strict_ampersand).parse()
+            try:
+                plain, found = parse_html(text, strict_ampersand=strict_ampersand)
+            except HtmlError as error:
+                raise _parse_error(error.detail) from None
         elif mode == "markdownv2":
             plain, found = _MarkdownV2Parser(text).parse()
         elif mode == "markdown":
