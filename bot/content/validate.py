@@ -35,6 +35,7 @@ from pathlib import Path
 
 import yaml
 
+from bot import telegram_html
 from bot.content import schema
 from bot.content.answers import OFFERS_A_SPECIALIST
 from bot.content.checks import CheckedIntent, Report, load_yaml, read_taxonomy, read_with_schema
@@ -68,30 +69,6 @@ MAX_COMPOSED_CHARS = 700
 # Intents the bot answers itself: the language keyboard, and the one privacy
 # text generated from the settings (bot/ui/citizen_texts.py privacy_notice).
 ANSWERED_BY_THE_BOT = frozenset({CHANGE_LANGUAGE_INTENT, PRIVACY_QUESTION_INTENT})
-# Telegram's HTML parse mode: the only tags it accepts.
-TELEGRAM_TAGS = frozenset(
-    {
-        "b",
-        "strong",
-        "i",
-        "em",
-        "u",
-        "ins",
-        "s",
-        "strike",
-        "del",
-        "a",
-        "code",
-        "pre",
-        "span",
-        "tg-spoiler",
-        "tg-emoji",
-        "blockquote",
-    }
-)
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)\s*(/?)>")
-_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
-_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _HTTP_URL = re.compile(r"\bhttp://\S+")
 
 
@@ -346,45 +323,13 @@ def _check_sensitive_variant(
 
 
 def telegram_html_problems(text: str) -> list[str]:
-    """What Telegram's HTML parse mode would reject in `text` (empty when valid)."""
-    problems: list[str] = []
-    stack: list[str] = []
-    position = 0
-    for match in _TAG.finditer(text):
-        problems += _bare_characters(text[position : match.start()])
-        position = match.end()
-        closing, tag, attributes, _ = match.groups()
-        tag = tag.lower()
-        if tag not in TELEGRAM_TAGS:
-            problems.append(f"<{tag}> is not a Telegram HTML tag")
-            continue
-        if closing:
-            if not stack or stack[-1] != tag:
-                expected = f"</{stack[-1]}>" if stack else "nothing"
-                problems.append(f"</{tag}> does not match (expected {expected})")
-                if tag in stack:
-                    del stack[len(stack) - 1 - stack[::-1].index(tag) :]
-            else:
-                stack.pop()
-            continue
-        stack.append(tag)
-        if tag == "a":
-            href = _HREF.search(attributes or "")
-            url = (href.group(1) or href.group(2) or "") if href else ""
-            if not url:
-                problems.append("<a> without href")
-            elif not url.startswith("https://"):
-                problems.append(f"link {url!r} is not https://")
-    problems += _bare_characters(text[position:])
-    problems += [f"unclosed <{tag}>" for tag in reversed(stack)]
+    """What Telegram's HTML parse mode would reject in `text` (bot.telegram_html), and
+    links that are not https:// (empty when valid)."""
+    problems = telegram_html.problems(text)
+    for url in telegram_html.links(text):
+        if not url:
+            problems.append("<a> without href")
+        elif not url.startswith("https://"):
+            problems.append(f"link {url!r} is not https://")
     problems += [f"link {m.group(0)!r} is not https://" for m in _HTTP_URL.finditer(text)]
-    return problems
-
-
-def _bare_characters(chunk: str) -> list[str]:
-    problems = []
-    if "<" in chunk or ">" in chunk:
-        problems.append("a bare < or > (write &lt; or &gt;, or use a Telegram tag)")
-    if "&" in _ENTITY.sub("", chunk):
-        problems.append("a bare & (write &amp;)")
     return problems
