@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.telegram.text_limits import utf16_len
 from devkit.emulator.files import FILE_KINDS, FileStore, media_kind
 from devkit.emulator.limits import Clock, RateLimits
 from devkit.emulator.params import Handler, Params
@@ -36,7 +37,6 @@ from devkit.emulator.text import (
     check_reply_markup,
     forbidden,
     parse_formatted,
-    utf16_len,
 )
 
 

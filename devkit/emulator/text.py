@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.telegram.text_limits import utf16_len
 from bot.telegram_html import HtmlError, byte_offset, parse_html, valid_link
 
 TEXT_LIMIT = 4096
@@ -43,11 +44,6 @@ def bad_request(detail: str) -> ApiError:
 
 def forbidden(detail: str) -> ApiError:
     return ApiError(403, f"Forbidden: {detail}")
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units (an emoji often counts 2)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _parse_error(detail: str) -> ApiError:
