@@ -6,8 +6,8 @@ through bot.telegram_html, the parser `content validate` checks answers with),
 offsets and lengths counted in UTF-16 code units; malformed markup is
 rejected with Telegram's "can't parse entities" descriptions. Reply markup is
 checked against the rules Telegram enforces on inline keyboards. Every
-failure is an `ApiError` carrying the HTTP status and description Telegram
-would send.
+failure is an `ApiError` (errors.py) carrying the HTTP status and description
+Telegram would send.
 """
 
 from __future__ import annotations
@@ -18,36 +18,13 @@ from urllib.parse import urlsplit
 
 from bot.telegram.text_limits import utf16_len
 from bot.telegram_html import HtmlError, byte_offset, parse_html, valid_link
+from devkit.emulator.errors import ApiError, bad_request, parse_error
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 INLINE_BUTTONS_LIMIT = 100
 CALLBACK_ANSWER_LIMIT = 200
-
-
-class ApiError(Exception):
-    """A request Telegram would reject: HTTP status, description, parameters."""
-
-    def __init__(
-        self, status: int, description: str, parameters: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.parameters = parameters
-
-
-def bad_request(detail: str) -> ApiError:
-    return ApiError(400, f"Bad Request: {detail}")
-
-
-def forbidden(detail: str) -> ApiError:
-    return ApiError(403, f"Forbidden: {detail}")
-
-
-def _parse_error(detail: str) -> ApiError:
-    return bad_request(f"can't parse entities: {detail}")
 
 
 # --- MarkdownV2 ---------------------------------------------------------------
@@ -95,7 +72,7 @@ class _MarkdownV2Parser:
 
     def _reserved(self, index: int) -> ApiError:
         char = self.text[index]
-        return _parse_error(
+        return parse_error(
             f"Character '{char}' is reserved and must be escaped with the preceding '\\'"
         )
 
@@ -128,7 +105,7 @@ class _MarkdownV2Parser:
             i = self._markup(i)
         if self.stack:
             opened = self.stack[-1]
-            raise _parse_error(
+            raise parse_error(
                 f"Can't find end of {_MD_NAMES[opened.kind]} entity at byte offset "
                 f"{byte_offset(text, opened.position)}"
             )
@@ -161,7 +138,7 @@ class _MarkdownV2Parser:
     def _open(self, kind: str, i: int, argument: str = "") -> None:
         for opened in self.stack:
             if opened.kind == kind:
-                raise _parse_error(
+                raise parse_error(
                     f"Can't find end of {_MD_NAMES[kind]} entity at byte offset "
                     f"{byte_offset(self.text, opened.position)}"
                 )
@@ -222,7 +199,7 @@ class _MarkdownV2Parser:
                 url_chars.append(text[j])
                 j += 1
             if j >= len(text):
-                raise _parse_error(
+                raise parse_error(
                     f"Can't find end of a URL at byte offset {byte_offset(text, start)}"
                 )
             url = "".join(url_chars)
@@ -271,7 +248,7 @@ def _parse_markdown(text: str) -> tuple[str, list[dict[str, Any]]]:
             offset += utf16_len(text[i])
             i += 1
         if i >= len(text):
-            raise _parse_error(
+            raise parse_error(
                 f"Can't find end of the entity starting at byte offset {byte_offset(text, begin)}"
             )
         i += 3 if is_pre else 1
@@ -335,7 +312,7 @@ def parse_formatted(
             try:
                 plain, found = parse_html(text, strict_ampersand=strict_ampersand)
             except HtmlError as error:
-                raise _parse_error(error.detail) from None
+                raise parse_error(error.detail) from None
         elif mode == "markdownv2":
             plain, found = _MarkdownV2Parser(text).parse()
         elif mode == "markdown":
