@@ -21,6 +21,7 @@ from bot.telegram.text_limits import utf16_len
 from devkit.emulator.errors import bad_request, forbidden
 from devkit.emulator.files import FILE_KINDS, FileStore, media_kind
 from devkit.emulator.limits import Clock, RateLimits
+from devkit.emulator.markup import check_reply_markup
 from devkit.emulator.params import Handler, Params
 from devkit.emulator.state import (
     ApiCall,
@@ -32,7 +33,7 @@ from devkit.emulator.state import (
     Topic,
     User,
 )
-from devkit.emulator.text import TEXT_LIMIT, check_reply_markup, parse_formatted
+from devkit.emulator.text import TEXT_LIMIT, parse_formatted
 
 
 def _without_reply(message: JsonDict) -> JsonDict:
