@@ -38,7 +38,14 @@ import yaml
 from bot import telegram_html
 from bot.content import schema
 from bot.content.answers import OFFERS_A_SPECIALIST
-from bot.content.checks import CheckedIntent, Report, load_yaml, read_taxonomy, read_with_schema
+from bot.content.checks import (
+    CheckedIntent,
+    Report,
+    load_yaml,
+    read_taxonomy,
+    read_with_schema,
+    warn_unverified,
+)
 from bot.content.validate_nlu import (
     check_bridge,
     check_conflicts,
@@ -280,15 +287,11 @@ def _check_variant(
             report.error(
                 item.where, f"{name} names resource {item.value!r}, not in content/resources.yml"
             )
-    facts = metadata.get("facts")
-    for fact in facts.elements() if facts is not None else ():
-        value = fact.value if fact.is_mapping else {}
-        if not value.get("verified", False):
-            report.warning(
-                fact.where,
-                f"{name}: unverified fact {value.get('claim', '')!r}"
-                f" (source: {value.get('source') or 'none given'})",
-            )
+    warn_unverified(
+        metadata.get("facts"),
+        report,
+        lambda value: f"{name}: unverified fact {value.get('claim', '')!r}",
+    )
 
 
 # A rating question in an answer's own text ("Was this helpful?" is the bot's to add).
