@@ -70,6 +70,10 @@ class Report:
         return "\n".join(lines)
 
 
+# A check of the checkout at a root, adding to a report.
+Check = Callable[[Path, Report], None]
+
+
 @dataclass(frozen=True, slots=True)
 class CheckedIntent:
     name: str
