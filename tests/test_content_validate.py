@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from bot.content.checks import Report
-from bot.content.validate import telegram_html_problems, validate, visible_length
+from bot.content.validate import telegram_html_problems
+from bot.ui.composed_checks import validate, visible_length
 
 INTENTS = [
     {"name": "greet", "route": "service"},

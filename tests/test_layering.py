@@ -23,15 +23,6 @@ BOT = ROOT / "bot"
 # The layers below the handlers never import aiogram (DESIGN.md, style rule 3).
 NO_AIOGRAM = ("bot.services", "bot.db", "bot.nlu", "bot.nlp", "bot.content", "bot.domain")
 
-# Known imports that break the rules, to be removed (issue 16), never added to:
-# `content validate` measures each answer as sent, composed by bot.ui.texts with
-# aiogram's I18n. Each one must still exist, so a fixed one leaves this list.
-KNOWN_VIOLATIONS = {
-    ("bot.content.validate", "bot.ui.citizen_texts"),
-    ("bot.content.validate", "bot.ui"),
-    ("bot.content.validate", "aiogram.utils.i18n"),
-}
-
 
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -96,8 +87,6 @@ def package_graph() -> dict[str, dict[str, list[str]]]:
         for target, line in imported_modules(path):
             target_package = package_of(target)
             if target_package is None or target_package == source_package:
-                continue
-            if (source, target) in KNOWN_VIOLATIONS:
                 continue
             why = f"{source}:{line} imports {target}"
             reasons = edges.setdefault(target_package, [])
@@ -189,19 +178,6 @@ def test_lower_layers_never_import_aiogram(layer: str) -> None:
         if name != layer and not name.startswith(layer + "."):
             continue
         for target, line in imported_modules(path):
-            if (name, target) in KNOWN_VIOLATIONS:
-                continue
             if target == "aiogram" or target.startswith("aiogram."):
                 offenders.append(f"{name}:{line} imports {target}")
     assert not offenders, "\n".join(sorted(set(offenders)))
-
-
-def test_known_violations_still_exist() -> None:
-    found = {
-        (module_name(path), target)
-        for path in bot_modules()
-        for target, _line in imported_modules(path)
-    }
-    assert found >= KNOWN_VIOLATIONS, (
-        f"fixed, remove from KNOWN_VIOLATIONS: {KNOWN_VIOLATIONS - found}"
-    )

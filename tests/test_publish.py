@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from pathlib import Path
 from typing import Any
@@ -9,10 +10,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.cli import content as content_command
 from bot.content import publish as publishing
 from bot.content.checks import Report
 from bot.nlu.server import free_port
 from bot.nlu.tooling import Project
+from bot.ui.composed_checks import check_composed_lengths
 
 
 def test_regressions_name_each_worse_figure() -> None:
@@ -119,3 +122,21 @@ async def test_load_into_server_puts_the_model_path() -> None:
         publishing.load_into_server, f"http://127.0.0.1:{free_port()}", Path("/m/x.tar.gz")
     )
     assert not nobody
+
+
+def test_the_publish_command_validates_with_the_composed_answers(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kenes content publish` runs the checks `kenes content validate` runs, the
+    answers as composed by bot.ui (bot.ui.composed_checks) among them."""
+    passed: list[Any] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> Report:
+        passed.extend(kwargs.get("upper_checks", ()))
+        refused = Report()
+        refused.error("domain.yml:3", "stop before evaluating")
+        return refused
+
+    monkeypatch.setattr(publishing, "validate", refuse)
+    assert content_command.run_publish(argparse.Namespace(force=False)) == 1
+    assert check_composed_lengths in passed

@@ -326,7 +326,7 @@ async def test_a_keeper_that_swallows_its_cancellation_still_frees_the_lock(
             await asyncio.sleep(0.5)
         return True
 
-    held._lock.reacquire = stubborn_reacquire  # type: ignore[method-assign]
+    held._lock.reacquire = stubborn_reacquire  # type: ignore[method-assign,assignment]
     await asyncio.wait_for(extending.wait(), 2.0)  # the keeper's call is in flight
     await asyncio.wait_for(held.release(), 3.0)
     again = await asyncio.wait_for(b.acquire("p:7"), 1.0)

@@ -48,7 +48,7 @@ def _add_validate(actions: Any) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from bot.content.validate import validate
+    from bot.ui.composed_checks import validate
 
     try:
         report = validate(project().root, rasa=not args.no_rasa, project=project())
@@ -206,6 +206,7 @@ def _add_publish(actions: Any) -> None:
 def run_publish(args: argparse.Namespace) -> int:
     from bot.content.evaluation_report import summary
     from bot.content.publish import publish
+    from bot.ui.composed_checks import UPPER_CHECKS
 
     settings = Settings()
     try:
@@ -214,6 +215,7 @@ def run_publish(args: argparse.Namespace) -> int:
             threshold=settings.nlu_confidence_threshold,
             nlu_url=settings.nlu_url,
             force=args.force,
+            upper_checks=UPPER_CHECKS,
         )
     except ToolingError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -8,10 +8,10 @@ reported where it is written), and adds errors and warnings to a `Report`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -68,6 +68,10 @@ class Report:
             + (f"; checked {counted}" if counted else "")
         )
         return "\n".join(lines)
+
+
+# A check of the checkout at a root, adding to a report.
+Check = Callable[[Path, Report], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +142,19 @@ def in_file_order(report: Report, start: int) -> None:
         return int(number) if number.isdigit() else 0
 
     report.issues[start:] = sorted(report.issues[start:], key=line)
+
+
+def warn_unverified(
+    items: Located | None, report: Report, describe: Callable[[dict[str, Any]], str]
+) -> None:
+    """A warning at each element of `items` not marked `verified: true`: what
+    `describe` says of it, and its source."""
+    for item in items.elements() if items is not None else ():
+        value = item.value if item.is_mapping else {}
+        if not value.get("verified", False):
+            report.warning(
+                item.where, f"{describe(value)} (source: {value.get('source') or 'none given'})"
+            )
 
 
 def read_taxonomy(root: Located | None, report: Report) -> dict[str, CheckedIntent] | None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.content.checks import Check
 from bot.content.evaluate import Scores, evaluate
 from bot.content.validate import validate
 from bot.nlu.tooling import Project, ensure_model
@@ -85,9 +86,12 @@ def publish(
     nlu_url: str | None,
     force: bool = False,
     log: Log = print,
+    upper_checks: Sequence[Check] = (),
 ) -> PublishResult:
+    """Publish when the content validates (with `upper_checks`, the checks of the
+    layers above: `kenes content publish` passes bot.ui.composed_checks')."""
     log("1/4 validating the content…")
-    report = validate(project.root, rasa=True, project=project)
+    report = validate(project.root, rasa=True, project=project, upper_checks=upper_checks)
     report.relative_to(project.root)
     if report.errors:
         return PublishResult(False, [str(issue) for issue in report.errors])

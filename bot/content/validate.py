@@ -21,6 +21,9 @@ content with; its errors are reported here with the file and line.
 This module runs them all (`validate`) and holds the checks of the answers;
 the NLU data's are in `validate_nlu`, the resources', menu's and lexicons' in
 `validate_resources`, the report and the YAML reading they share in `checks`.
+The checks of each answer as sent (at most 700 visible characters, with every
+region's block) compose it with bot.ui, which this package may not import:
+they are in `bot.ui.composed_checks`, whose `validate` runs this one with them.
 
 Unverified facts and contacts are warnings: they are expected while editors
 check them, and must not block a release. Errors make the exit code 1.
@@ -30,14 +33,23 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from html import unescape
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
+from bot import telegram_html
 from bot.content import schema
 from bot.content.answers import OFFERS_A_SPECIALIST
-from bot.content.checks import CheckedIntent, Report, load_yaml, read_taxonomy, read_with_schema
+from bot.content.checks import (
+    Check,
+    CheckedIntent,
+    Report,
+    load_yaml,
+    read_taxonomy,
+    read_with_schema,
+    warn_unverified,
+)
 from bot.content.validate_nlu import (
     check_bridge,
     check_conflicts,
@@ -61,42 +73,26 @@ from bot.nlu.data import LANGUAGES, Located
 from bot.nlu.tooling import Project
 
 MAX_ANSWER_CHARS = 1000
-# An answer as the bot sends it (text, contacts, the longest region block, the
-# footnote, the vote's question) fits a phone screen: visible characters.
-MAX_COMPOSED_CHARS = 700
 # Intents the bot answers with its own interface strings (locales/), not domain.yml.
 # Intents the bot answers itself: the language keyboard, and the one privacy
 # text generated from the settings (bot/ui/citizen_texts.py privacy_notice).
 ANSWERED_BY_THE_BOT = frozenset({CHANGE_LANGUAGE_INTENT, PRIVACY_QUESTION_INTENT})
-# Telegram's HTML parse mode: the only tags it accepts.
-TELEGRAM_TAGS = frozenset(
-    {
-        "b",
-        "strong",
-        "i",
-        "em",
-        "u",
-        "ins",
-        "s",
-        "strike",
-        "del",
-        "a",
-        "code",
-        "pre",
-        "span",
-        "tg-spoiler",
-        "tg-emoji",
-        "blockquote",
-    }
-)
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)\s*(/?)>")
-_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
-_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _HTTP_URL = re.compile(r"\bhttp://\S+")
 
 
-def validate(root: Path, *, rasa: bool = False, project: Project | None = None) -> Report:
-    """Check the checkout at `root`; with `rasa`, run `rasa data validate` as well."""
+def validate(
+    root: Path,
+    *,
+    rasa: bool = False,
+    project: Project | None = None,
+    upper_checks: Sequence[Check] = (),
+) -> Report:
+    """Check the checkout at `root`; with `rasa`, run `rasa data validate` as well.
+
+    `upper_checks` are the checks of the layers above (the answers as bot.ui
+    composes them: bot.ui.composed_checks); they run when the rest found no error,
+    as they load the whole content.
+    """
     report = Report()
     content = root / "content"
     taxonomy_file = load_yaml(content / "taxonomy.yml", report)
@@ -123,68 +119,11 @@ def validate(root: Path, *, rasa: bool = False, project: Project | None = None) 
     warn_unverified_resources(resources, report)
     check_canned(load_yaml(content / "canned.yml", report, required=False), report)
     _check_glossary(root, report)
-    if not report.errors:
-        _check_composed_lengths(root, report)
+    for check in upper_checks if not report.errors else ():
+        check(root, report)
     check_bridge(root / "nlu" / "kk_ru.tsv", report)
     report.relative_to(root)
     return report
-
-
-def visible_length(html_text: str) -> int:
-    """Characters a reader sees in Telegram HTML: tags dropped, entities decoded."""
-    return len(unescape(re.sub(r"<[^>]+>", "", html_text)))
-
-
-def _check_composed_lengths(root: Path, report: Report) -> None:
-    """Each answer as sent, with every region's block, under MAX_COMPOSED_CHARS."""
-    from aiogram.utils.i18n import I18n
-
-    from bot.config import Settings
-    from bot.content.library import ContentLibrary
-    from bot.ui import citizen_texts
-
-    if not (root / "content" / "menu.yml").exists():
-        return
-    library = ContentLibrary.load(root / "content", root / "domain.yml")
-    locales = root / "locales" if (root / "locales").is_dir() else Settings().locales_dir
-    i18n = I18n(path=locales, default_locale="ru", domain="messages")
-    regions = list(library.resources.regions.values())
-    for (intent, lang), answer in sorted(library.answers.answers.items()):
-        alone = answer.text_for(counselors=False)  # no staff group: the offer left out
-        if not alone.strip():
-            report.error(
-                root / "domain.yml",
-                f"utter_{intent} ({lang}) says nothing but the offer of a specialist in this "
-                "chat; without a staff group nothing would be left",
-            )
-        for sentence in answer.offering_sentences():
-            if CARRIES_A_CONTACT.search(sentence):
-                report.error(
-                    root / "domain.yml",
-                    f"utter_{intent} ({lang}): {sentence[:60]!r}... offers a specialist in this "
-                    "chat and gives a number or a link; without a staff group the sentence is "
-                    "left out, so put the contact in a sentence of its own",
-                )
-        for problem in telegram_html_problems(alone) if alone != answer.text else ():
-            report.error(
-                root / "domain.yml",
-                f"utter_{intent} ({lang}) without its offer of a specialist: {problem}",
-            )
-        worst, where = 0, ""
-        with i18n.context(), i18n.use_locale(lang):
-            for region in [None, *regions] if answer.regional else [None]:
-                composed = citizen_texts.answer_text(answer, library, region, counselors=True)
-                length = visible_length(composed)
-                if length > worst:
-                    worst, where = length, region.id if region else ""
-        if worst > MAX_COMPOSED_CHARS:
-            with_region = f", with the region {where}" if where else ""
-            report.error(
-                root / "domain.yml",
-                f"utter_{intent} ({lang}) is {worst} characters as sent{with_region}; "
-                f"keep it under {MAX_COMPOSED_CHARS}",
-            )
-    report.checked["composed answers"] = len(library.answers.answers)
 
 
 def _check_glossary(root: Path, report: Report) -> None:
@@ -303,15 +242,11 @@ def _check_variant(
             report.error(
                 item.where, f"{name} names resource {item.value!r}, not in content/resources.yml"
             )
-    facts = metadata.get("facts")
-    for fact in facts.elements() if facts is not None else ():
-        value = fact.value if fact.is_mapping else {}
-        if not value.get("verified", False):
-            report.warning(
-                fact.where,
-                f"{name}: unverified fact {value.get('claim', '')!r}"
-                f" (source: {value.get('source') or 'none given'})",
-            )
+    warn_unverified(
+        metadata.get("facts"),
+        report,
+        lambda value: f"{name}: unverified fact {value.get('claim', '')!r}",
+    )
 
 
 # A rating question in an answer's own text ("Was this helpful?" is the bot's to add).
@@ -346,45 +281,13 @@ def _check_sensitive_variant(
 
 
 def telegram_html_problems(text: str) -> list[str]:
-    """What Telegram's HTML parse mode would reject in `text` (empty when valid)."""
-    problems: list[str] = []
-    stack: list[str] = []
-    position = 0
-    for match in _TAG.finditer(text):
-        problems += _bare_characters(text[position : match.start()])
-        position = match.end()
-        closing, tag, attributes, _ = match.groups()
-        tag = tag.lower()
-        if tag not in TELEGRAM_TAGS:
-            problems.append(f"<{tag}> is not a Telegram HTML tag")
-            continue
-        if closing:
-            if not stack or stack[-1] != tag:
-                expected = f"</{stack[-1]}>" if stack else "nothing"
-                problems.append(f"</{tag}> does not match (expected {expected})")
-                if tag in stack:
-                    del stack[len(stack) - 1 - stack[::-1].index(tag) :]
-            else:
-                stack.pop()
-            continue
-        stack.append(tag)
-        if tag == "a":
-            href = _HREF.search(attributes or "")
-            url = (href.group(1) or href.group(2) or "") if href else ""
-            if not url:
-                problems.append("<a> without href")
-            elif not url.startswith("https://"):
-                problems.append(f"link {url!r} is not https://")
-    problems += _bare_characters(text[position:])
-    problems += [f"unclosed <{tag}>" for tag in reversed(stack)]
+    """What Telegram's HTML parse mode would reject in `text` (bot.telegram_html), and
+    links that are not https:// (empty when valid)."""
+    problems = telegram_html.problems(text)
+    for url in telegram_html.links(text):
+        if not url:
+            problems.append("<a> without href")
+        elif not url.startswith("https://"):
+            problems.append(f"link {url!r} is not https://")
     problems += [f"link {m.group(0)!r} is not https://" for m in _HTTP_URL.finditer(text)]
-    return problems
-
-
-def _bare_characters(chunk: str) -> list[str]:
-    problems = []
-    if "<" in chunk or ">" in chunk:
-        problems.append("a bare < or > (write &lt; or &gt;, or use a Telegram tag)")
-    if "&" in _ENTITY.sub("", chunk):
-        problems.append("a bare & (write &amp;)")
     return problems

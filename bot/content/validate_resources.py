@@ -11,7 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.content import schema
-from bot.content.checks import CheckedIntent, Report, in_file_order, load_yaml, read_with_schema
+from bot.content.checks import (
+    CheckedIntent,
+    Report,
+    in_file_order,
+    load_yaml,
+    read_with_schema,
+    warn_unverified,
+)
 from bot.domain import Route
 from bot.nlp.lexicons import LexiconError, load_lexicons
 from bot.nlp.normalize import normalize
@@ -175,15 +182,11 @@ def _load_lexicons(folder: Path, taxonomy: dict[str, CheckedIntent], report: Rep
 def warn_unverified_resources(resources: Located | None, report: Report) -> None:
     if resources is None:
         return
-    national = resources.get("national")
-    for item in national.elements() if national is not None else ():
-        value = item.value if item.is_mapping else {}
-        if not value.get("verified", False):
-            report.warning(
-                item.where,
-                f"unverified contact {value.get('id')!r}: {value.get('contact')}"
-                f" (source: {value.get('source') or 'none given'})",
-            )
+    warn_unverified(
+        resources.get("national"),
+        report,
+        lambda value: f"unverified contact {value.get('id')!r}: {value.get('contact')}",
+    )
     regions = resources.get("regions")
     empty = 0
     for item in regions.elements() if regions is not None else ():

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bot.telegram.text_limits import utf16_len
 from devkit.emulator.core import EmulatorCore
+from devkit.emulator.errors import bad_request
 from devkit.emulator.params import Params
 from devkit.emulator.state import BotState, CallbackAnswer
-from devkit.emulator.text import CALLBACK_ANSWER_LIMIT, bad_request, utf16_len
+from devkit.emulator.text import CALLBACK_ANSWER_LIMIT
 
 _QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 

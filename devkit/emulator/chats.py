@@ -4,9 +4,9 @@ setChatMenuButton."""
 from __future__ import annotations
 
 from devkit.emulator.core import EmulatorCore
+from devkit.emulator.errors import bad_request
 from devkit.emulator.params import Params
 from devkit.emulator.state import BotState, JsonDict
-from devkit.emulator.text import bad_request
 
 
 class ChatMethods(EmulatorCore):

@@ -17,8 +17,11 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.telegram.text_limits import utf16_len
+from devkit.emulator.errors import bad_request, forbidden
 from devkit.emulator.files import FILE_KINDS, FileStore, media_kind
 from devkit.emulator.limits import Clock, RateLimits
+from devkit.emulator.markup import check_reply_markup
 from devkit.emulator.params import Handler, Params
 from devkit.emulator.state import (
     ApiCall,
@@ -30,14 +33,7 @@ from devkit.emulator.state import (
     Topic,
     User,
 )
-from devkit.emulator.text import (
-    TEXT_LIMIT,
-    bad_request,
-    check_reply_markup,
-    forbidden,
-    parse_formatted,
-    utf16_len,
-)
+from devkit.emulator.text import TEXT_LIMIT, parse_formatted
 
 
 def _without_reply(message: JsonDict) -> JsonDict:

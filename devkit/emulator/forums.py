@@ -4,9 +4,9 @@ the service message Telegram posts in the topic."""
 from __future__ import annotations
 
 from devkit.emulator.core import EmulatorCore
+from devkit.emulator.errors import bad_request
 from devkit.emulator.params import Params
 from devkit.emulator.state import BotState, Chat, JsonDict, Topic
-from devkit.emulator.text import bad_request
 
 _TOPIC_COLORS = frozenset({7322096, 16766590, 13338331, 9367192, 16749490, 16478047})
 

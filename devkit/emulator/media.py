@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from devkit.emulator.core import EmulatorCore
+from devkit.emulator.errors import bad_request
 from devkit.emulator.files import CAPTIONED_KINDS, DICE_EMOJI, build_other
 from devkit.emulator.params import Handler, Params, Upload
 from devkit.emulator.state import BotState, JsonDict
-from devkit.emulator.text import CAPTION_LIMIT, bad_request
+from devkit.emulator.text import CAPTION_LIMIT
 
 
 class MediaMethods(EmulatorCore):

@@ -8,10 +8,11 @@ import copy
 from typing import Any
 
 from devkit.emulator.core import EmulatorCore
+from devkit.emulator.errors import ApiError, bad_request
 from devkit.emulator.files import CAPTIONED_KINDS, media_kind
 from devkit.emulator.params import Params
 from devkit.emulator.state import BotState, Chat, JsonDict
-from devkit.emulator.text import CAPTION_LIMIT, ApiError, bad_request
+from devkit.emulator.text import CAPTION_LIMIT
 
 _CHAT_ACTIONS = frozenset(
     {

@@ -15,8 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
+from devkit.emulator.errors import bad_request
 from devkit.emulator.state import BotState, JsonDict
-from devkit.emulator.text import bad_request
 
 JSON_FIELDS = frozenset(
     {

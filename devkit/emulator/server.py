@@ -14,9 +14,9 @@ from typing import Self
 
 from aiohttp import web
 
+from devkit.emulator.errors import ApiError
 from devkit.emulator.params import Params, read_params
 from devkit.emulator.state import ApiCall, BotState, JsonDict
-from devkit.emulator.text import ApiError
 from devkit.emulator.updates import UpdateDelivery
 
 _API_PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z0-9_]+)/?$")

@@ -7,9 +7,9 @@ import copy
 import json
 import re
 
+from devkit.emulator.errors import bad_request
 from devkit.emulator.params import Handler, Params
 from devkit.emulator.state import BotState, JsonDict
-from devkit.emulator.text import bad_request
 
 _BOT_COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 

@@ -18,10 +18,11 @@ from the event loop the emulator runs on.
 Where each part lives: server.py (the HTTP server and dispatch), updates.py
 (getUpdates, webhook delivery), messages.py, media.py, callbacks.py,
 forums.py, chats.py and settings.py (the Bot API methods by group), core.py
-(the shared state and request checks), text.py (Telegram's text and
-keyboard rules), limits.py (flood limits),
-state.py (the world's records), params.py (request parameters), files.py
-(stored files).
+(the shared state and request checks), text.py (formatted text and text
+limits), markdown.py (the Markdown parse modes; HTML's is
+bot/telegram_html.py), markup.py (keyboard rules), errors.py (the errors it
+answers with), limits.py (flood limits), state.py (the world's records),
+params.py (request parameters), files.py (stored files).
 """
 
 from __future__ import annotations

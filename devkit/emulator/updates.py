@@ -8,9 +8,9 @@ import contextlib
 import copy
 
 from devkit.emulator.core import EmulatorCore
+from devkit.emulator.errors import ApiError, bad_request
 from devkit.emulator.params import Params
 from devkit.emulator.state import DEFAULT_UPDATE_TYPES, UPDATE_TYPES, BotState, JsonDict
-from devkit.emulator.text import ApiError, bad_request
 
 _MAX_POLL_SECONDS = 50
 

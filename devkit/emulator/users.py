@@ -15,10 +15,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from bot.telegram.text_limits import utf16_len
 from devkit.emulator.core import EmulatorCore
 from devkit.emulator.files import CAPTIONED_KINDS, FILE_KINDS, MEDIA_KINDS, build_other
 from devkit.emulator.state import CallbackQuery, JsonDict, SentMessage
-from devkit.emulator.text import utf16_len
 
 _COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w@/])")
 
