@@ -198,6 +198,13 @@ class HtmlParser:
     def _unclosed_start_tag(self, begin: int) -> HtmlError:
         return HtmlError(f"Unclosed start tag at byte offset {self._byte(begin)}", BARE_BRACKET)
 
+    def _unsupported_start_tag(self, begin: int, tag: str) -> HtmlError:
+        name = tag.removesuffix("/")
+        return HtmlError(
+            f'Unsupported start tag "{tag}" at byte offset {self._byte(begin)}',
+            f"<{name}> is not a Telegram HTML tag" if _TAG_NAME.fullmatch(name) else BARE_BRACKET,
+        )
+
     def _tag_name(self, marker: str) -> tuple[int, str]:
         """Past the tag's `marker` ('<' or '</'): where the tag begins, and its name."""
         text = self.text
@@ -214,31 +221,16 @@ class HtmlParser:
         if self.i >= len(text):
             raise self._unclosed_start_tag(begin)
         if tag not in TAGS:
-            name = tag.removesuffix("/")
-            raise HtmlError(
-                f'Unsupported start tag "{tag}" at byte offset {self._byte(begin)}',
-                f"<{name}> is not a Telegram HTML tag"
-                if _TAG_NAME.fullmatch(name)
-                else BARE_BRACKET,
-            )
+            raise self._unsupported_start_tag(begin, tag)
         argument = ""
         while self._at(self.i) != ">":
-            while self.i < len(text) and text[self.i] in _SPACES:
-                self.i += 1
+            self._skip_spaces()
             if self._at(self.i) == ">":
                 break
             if self.i >= len(text):
                 raise self._unclosed_start_tag(begin)
-            attribute_start = self.i
-            while self.i < len(text) and text[self.i] not in _SPACES + "=>":
-                self.i += 1
-            attribute = text[attribute_start : self.i].lower()
-            if not attribute:
-                raise HtmlError(
-                    f'Empty attribute name in the tag "{tag}" at byte offset {self._byte(begin)}'
-                )
-            while self.i < len(text) and text[self.i] in _SPACES:
-                self.i += 1
+            attribute = self._attribute_name(begin, tag)
+            self._skip_spaces()
             if self._at(self.i) != "=":
                 if tag == "blockquote" and attribute == "expandable":
                     argument = "expandable"
@@ -248,8 +240,7 @@ class HtmlParser:
                     f'"{tag}" at byte offset {self._byte(begin)}'
                 )
             self.i += 1
-            while self.i < len(text) and text[self.i] in _SPACES:
-                self.i += 1
+            self._skip_spaces()
             if self.i >= len(text):
                 raise HtmlError(
                     f'Unclosed start tag "{tag}" at byte offset {self._byte(begin)}', BARE_BRACKET
@@ -257,16 +248,7 @@ class HtmlParser:
             value = self._attribute_value()
             if self.i >= len(text):
                 raise self._unclosed_start_tag(begin)
-            if (
-                (tag == "a" and attribute == "href")
-                or (tag == "tg-emoji" and attribute == "emoji-id")
-                or (tag == "blockquote" and attribute == "expandable")
-            ):
-                argument = value if tag != "blockquote" else "expandable"
-            elif tag == "code" and attribute == "class" and value.startswith("language-"):
-                argument = value.removeprefix("language-")
-            elif tag == "span" and attribute == "class" and value.startswith("tg-"):
-                argument = value.removeprefix("tg-")
+            argument = _argument(tag, attribute, value, argument)
         self.i += 1
         if tag == "span" and argument != "spoiler":
             raise HtmlError(
@@ -275,6 +257,21 @@ class HtmlParser:
         if tag == "a":
             self.links.append(argument)
         self.stack.append(_OpenTag(tag, argument, self.offset, len(self.out)))
+
+    def _attribute_name(self, begin: int, tag: str) -> str:
+        start = self.i
+        while self.i < len(self.text) and self.text[self.i] not in _SPACES + "=>":
+            self.i += 1
+        attribute = self.text[start : self.i].lower()
+        if not attribute:
+            raise HtmlError(
+                f'Empty attribute name in the tag "{tag}" at byte offset {self._byte(begin)}'
+            )
+        return attribute
+
+    def _skip_spaces(self) -> None:
+        while self.i < len(self.text) and self.text[self.i] in _SPACES:
+            self.i += 1
 
     def _attribute_value(self) -> str:
         text = self.text
@@ -389,3 +386,18 @@ def links(text: str) -> list[str]:
     with contextlib.suppress(HtmlError):
         parser.parse()
     return parser.links
+
+
+def _argument(tag: str, attribute: str, value: str, argument: str) -> str:
+    """The tag's argument once its `attribute` is `value` (`argument` so far)."""
+    if (
+        (tag == "a" and attribute == "href")
+        or (tag == "tg-emoji" and attribute == "emoji-id")
+        or (tag == "blockquote" and attribute == "expandable")
+    ):
+        return value if tag != "blockquote" else "expandable"
+    if tag == "code" and attribute == "class" and value.startswith("language-"):
+        return value.removeprefix("language-")
+    if tag == "span" and attribute == "class" and value.startswith("tg-"):
+        return value.removeprefix("tg-")
+    return argument

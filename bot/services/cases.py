@@ -350,21 +350,29 @@ class CaseService:
             return Target(None, Refusal.BAD_TARGET)
         return Target(staff)
 
+    def _transfer_refusal(self, case: Case, actor: Staff, target: Staff | None) -> Refusal | None:
+        """Why `actor` may not hand `case` to `target` (None: the queue), or None."""
+        if case.status == CaseStatus.CLOSED:
+            return Refusal.CLOSED
+        if not self._may_manage(case, actor):
+            # A waiting case may be given to someone by a supervisor only.
+            return Refusal.NOT_HOLDER
+        if target is not None and not target.active:
+            return Refusal.BAD_TARGET
+        new_holder = target.id if target is not None else None
+        if new_holder == case.holder_id:
+            return Refusal.SAME if new_holder else Refusal.NOT_HELD
+        return None
+
     async def transfer(self, case_id: int, actor: Staff, target: Staff | None) -> Decision:
         """Hand a case to another counselor, or back to the queue (`target` None)."""
         case = await self._cases.get(case_id)
         if case is None:
             return Decision(None, Refusal.MISSING)
-        if case.status == CaseStatus.CLOSED:
-            return Decision(case, Refusal.CLOSED)
-        if not self._may_manage(case, actor):
-            # A waiting case may be given to someone by a supervisor only.
-            return Decision(case, Refusal.NOT_HOLDER)
-        if target is not None and not target.active:
-            return Decision(case, Refusal.BAD_TARGET)
+        refusal = self._transfer_refusal(case, actor, target)
+        if refusal is not None:
+            return Decision(case, refusal)
         new_holder = target.id if target is not None else None
-        if new_holder == case.holder_id:
-            return Decision(case, Refusal.SAME if new_holder else Refusal.NOT_HELD)
         previous = case.holder_id
         if not await self._cases.reassign(case.id, previous, new_holder, self._now()):
             await self._session.commit()  # ends the transaction; nothing changed

@@ -87,28 +87,35 @@ def plan_reply(outcome: Outcome, *, counselors: bool) -> ReplyPlan:
     """
     decision = outcome.decision
     route = decision.route
-    crisis = route is Route.CRISIS
     answer = outcome.answer
     if decision.intent == CHANGE_LANGUAGE_INTENT and route is Route.SERVICE:
         return ReplyPlan(ReplyKind.LANGUAGE)
     if decision.intent == PRIVACY_QUESTION_INTENT and route is Route.SERVICE:
         return ReplyPlan(ReplyKind.PRIVACY)
     if route in (Route.CRISIS, Route.ESCALATE):
-        asked_for_person = decision.intent == REQUEST_HUMAN_INTENT
-        if counselors and (crisis or asked_for_person):
-            kind = ReplyKind.CASE_ANSWER if answer is not None and crisis else ReplyKind.CASE_ONLY
-            return ReplyPlan(kind, emergency_numbers=crisis, open_case=True)
-        if not counselors:
-            with_answer = answer is not None and not asked_for_person
-            return ReplyPlan(ReplyKind.NO_PERSON, emergency_numbers=crisis, with_answer=with_answer)
-        if answer is None:
-            return ReplyPlan(ReplyKind.CASE_ONLY, emergency_numbers=crisis, open_case=True)
-        return ReplyPlan(ReplyKind.OFFER_PERSON, emergency_numbers=crisis)
+        return _escalation_plan(outcome, counselors=counselors)
     if answer is None:
         return ReplyPlan(ReplyKind.NOT_UNDERSTOOD)
     if route is Route.FALLBACK:
         return ReplyPlan(ReplyKind.FALLBACK_ANSWER)
     return ReplyPlan(ReplyKind.ANSWER, ask_region=outcome.needs_region)
+
+
+def _escalation_plan(outcome: Outcome, *, counselors: bool) -> ReplyPlan:
+    """plan_reply for a crisis or an escalate route."""
+    decision = outcome.decision
+    crisis = decision.route is Route.CRISIS
+    answer = outcome.answer
+    asked_for_person = decision.intent == REQUEST_HUMAN_INTENT
+    if counselors and (crisis or asked_for_person):
+        kind = ReplyKind.CASE_ANSWER if answer is not None and crisis else ReplyKind.CASE_ONLY
+        return ReplyPlan(kind, emergency_numbers=crisis, open_case=True)
+    if not counselors:
+        with_answer = answer is not None and not asked_for_person
+        return ReplyPlan(ReplyKind.NO_PERSON, emergency_numbers=crisis, with_answer=with_answer)
+    if answer is None:
+        return ReplyPlan(ReplyKind.CASE_ONLY, emergency_numbers=crisis, open_case=True)
+    return ReplyPlan(ReplyKind.OFFER_PERSON, emergency_numbers=crisis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +126,7 @@ class LanguageOffer:
     switch_to: str | None = None
 
 
-async def offer_language(
+async def offer_language(  # noqa: PLR0913 - the message and who sent it; first_contact keyword-only
     memory: ChatMemory,
     chat_id: int,
     citizen: Citizen,
