@@ -145,7 +145,7 @@ class BotProcess:
             self.process.wait()
             self.process = None
 
-    async def interrupt(self, timeout: float = 60.0) -> int:
+    async def interrupt(self, timeout: float = 60.0) -> int:  # noqa: ASYNC109 - Popen.wait in a thread; a cancel scope cannot stop it
         """SIGINT, and wait for the exit without blocking the emulator's event loop
         (a blocked emulator would answer the stopping bot's last calls too late)."""
         assert self.process is not None

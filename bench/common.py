@@ -53,7 +53,7 @@ async def stub_nlu(intent: str) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}"
 
 
-async def wait_until(check: Any, timeout: float, what: str) -> Any:
+async def wait_until(check: Any, timeout: float, what: str) -> Any:  # noqa: ASYNC109 - a poll deadline whose TimeoutError names `what`
     """Poll `check` until it returns something true, and return that."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

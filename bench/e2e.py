@@ -79,7 +79,7 @@ async def run_citizens(
     return latencies, len(latencies)
 
 
-async def one_run(
+async def one_run(  # noqa: PLR0913 - one benchmark run's parameters, each a CLI option
     label: str, nlu_url: str, citizens: int, seconds: float, think: float, *, semantic: bool = True
 ) -> dict[str, Any]:
     async with TelegramEmulator() as emulator:

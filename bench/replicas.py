@@ -48,7 +48,7 @@ async def _seed(database_url: str, citizens: list[int]) -> None:
         await engine.dispose()
 
 
-async def one_run(
+async def one_run(  # noqa: PLR0913 - one benchmark run's parameters, each a CLI option
     replicas: int, rate: float, seconds: float, citizens: int, nlu_url: str, *, semantic: bool
 ) -> dict[str, Any]:
     users = [FIRST_CITIZEN + i for i in range(citizens)]

@@ -156,7 +156,7 @@ class WeeklyReportJob:
     # Often enough to post within minutes of the hour; the check is one query.
     INTERVAL_SECONDS = 300.0
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the jobs' collaborators, injected; options keyword-only
         self,
         bot: Bot,
         sessions: async_sessionmaker[AsyncSession],

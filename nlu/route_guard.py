@@ -43,7 +43,7 @@ class GuardDecision:
     changed: bool
 
 
-def guard(
+def guard(  # noqa: PLR0913 - the pipeline's thresholds from config.yml, keyword-only
     intent: str,
     ranking: Sequence[tuple[str, float]],
     routes: Mapping[str, str],

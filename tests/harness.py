@@ -59,7 +59,13 @@ class Harness:
         await self.start()
 
     async def say(
-        self, user_id: int, text: str, *, count: int = 1, timeout: float = 10.0, **kwargs: Any
+        self,
+        user_id: int,
+        text: str,
+        *,
+        count: int = 1,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a poll deadline whose TimeoutError says what was awaited
+        **kwargs: Any,
     ) -> list[Any]:
         """Send `text` as `user_id` and return the bot's next `count` messages to that chat."""
         chat_id = kwargs.get("chat_id") or user_id
@@ -74,14 +80,19 @@ class Harness:
         callback_data: str,
         *,
         count: int = 1,
-        timeout: float = 10.0,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a poll deadline whose TimeoutError says what was awaited
     ) -> list[Any]:
         before = len(self.emulator.messages_to(user_id))
         self.emulator.press_button(user_id, message.message_id, callback_data)
         return await self.replies(user_id, before, count=count, timeout=timeout)
 
     async def replies(
-        self, chat_id: int, before: int, *, count: int = 1, timeout: float = 10.0
+        self,
+        chat_id: int,
+        before: int,
+        *,
+        count: int = 1,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a poll deadline whose TimeoutError says what was awaited
     ) -> list[Any]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -100,7 +111,7 @@ class Harness:
     async def until(
         self,
         check: Callable[[], Any],
-        timeout: float = 10.0,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a poll deadline whose TimeoutError says what was awaited
         what: str = "condition",
         trace: Callable[[], Any] | None = None,
     ) -> Any:

@@ -64,7 +64,10 @@ class Desk:
         self.emulator: TelegramEmulator = harness.emulator
 
     async def until(
-        self, check: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+        self,
+        check: Callable[[], Any],
+        timeout: float = 10.0,  # noqa: ASYNC109 - a poll deadline whose TimeoutError says what was awaited
+        what: str = "condition",
     ) -> Any:
         return await self.h.until(check, timeout, what, trace=self.trace)
 

@@ -37,7 +37,7 @@ class Replicas:
         self.emulator = emulator
         self.cluster = cluster
 
-    async def until(self, check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    async def until(self, check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:  # noqa: ASYNC109 - a poll deadline whose TimeoutError says what was awaited
         recent = [f"{m.chat_id}: {(m.text or '')[:50]}" for m in self.emulator.sent[-10:]]
         return await wait_until(check, timeout, f"{what}; {recent}")
 

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_route_stdin(args))
 
 
-async def nlu_reachable(url: str, timeout: float = 3.0) -> bool:
+async def nlu_reachable(url: str, timeout: float = 3.0) -> bool:  # noqa: ASYNC109 - aiohttp's ClientTimeout; unreachable returns False
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,

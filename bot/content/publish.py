@@ -79,7 +79,7 @@ def load_into_server(url: str, model: Path, timeout: float = 120.0) -> bool:
         return False
 
 
-def publish(
+def publish(  # noqa: PLR0913 - keyword-only options of the one publishing step
     project: Project,
     *,
     threshold: float,

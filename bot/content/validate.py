@@ -197,7 +197,7 @@ CARRIES_A_CONTACT = re.compile(r"\b\d{3}\b|\d[\d\s()-]{5,}\d|<a\s|https?://|\bww
 POINTS_BELOW = re.compile(r"\bниже\b|\bтөменде\w*|\bтөмендегі\w*", re.IGNORECASE)
 
 
-def _check_variant(
+def _check_variant(  # noqa: PLR0913 - the variant, where it is, and the report it adds to
     name: str,
     lang: str,
     variant: Located,

@@ -50,7 +50,7 @@ class CaseDesk:
 
     # --- opening ---------------------------------------------------------------
 
-    async def open_case(
+    async def open_case(  # noqa: PLR0913 - keyword-only facts of the case being opened
         self,
         bot: Bot,
         session: AsyncSession,

@@ -53,7 +53,7 @@ class HasOpenCase(Filter):
 
 
 @router.message(HasOpenCase())
-async def to_counselor(
+async def to_counselor(  # noqa: PLR0913 - aiogram injects each dependency by name
     message: Message,
     case: Case,
     desk: CaseDesk,

@@ -75,7 +75,7 @@ async def show_resources(
 
 
 @router.callback_query(RegionChoice.filter())
-async def region_chosen(
+async def region_chosen(  # noqa: PLR0913 - aiogram injects each dependency by name
     query: CallbackQuery,
     callback_data: RegionChoice,
     session: AsyncSession,
@@ -104,7 +104,7 @@ async def ask_forget(message: Message) -> None:
 
 
 @router.callback_query(ForgetConfirm.filter())
-async def forget_confirmed(
+async def forget_confirmed(  # noqa: PLR0913 - aiogram injects each dependency by name
     query: CallbackQuery,
     callback_data: ForgetConfirm,
     session: AsyncSession,

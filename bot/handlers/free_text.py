@@ -34,7 +34,7 @@ async def unknown_command(message: Message) -> None:
 
 
 @router.message(F.text)
-async def free_text(
+async def free_text(  # noqa: PLR0913 - aiogram injects each dependency by name
     message: Message,
     session: AsyncSession,
     citizen: Citizen | None,

@@ -63,7 +63,7 @@ async def open_menu(
 
 
 @router.callback_query(Topic.filter())
-async def open_topic(
+async def open_topic(  # noqa: PLR0913 - aiogram injects each dependency by name
     query: CallbackQuery,
     callback_data: Topic,
     session: AsyncSession,

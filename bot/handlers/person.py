@@ -36,7 +36,7 @@ async def _offer(
     await message.answer(citizen_texts.person_unavailable(region, lang))
 
 
-async def _connect(
+async def _connect(  # noqa: PLR0913 - aiogram injects each dependency by name
     chat_id: int,
     intent: str,
     *,
@@ -67,7 +67,7 @@ async def _connect(
 
 
 @router.message(Command("human"))
-async def human_command(
+async def human_command(  # noqa: PLR0913 - aiogram injects each dependency by name
     message: Message,
     citizen: Citizen | None,
     content: ContentLibrary,
@@ -94,7 +94,7 @@ async def human_command(
 
 
 @router.callback_query(TalkToPerson.filter())
-async def talk_pressed(
+async def talk_pressed(  # noqa: PLR0913 - aiogram injects each dependency by name
     query: CallbackQuery,
     callback_data: TalkToPerson,
     citizen: Citizen | None,

@@ -12,7 +12,7 @@ from bot.telegram import text_limits
 from bot.ui import citizen_texts, keyboards
 
 
-async def send_outcome(
+async def send_outcome(  # noqa: PLR0913 - aiogram injects each dependency by name
     message: Message | InaccessibleMessage,
     outcome: Outcome,
     content: ContentLibrary,

@@ -30,7 +30,7 @@ async def choose_language(message: Message) -> None:
 
 
 @router.callback_query(LanguageChoice.filter())
-async def language_chosen(
+async def language_chosen(  # noqa: PLR0913 - aiogram injects each dependency by name
     query: CallbackQuery,
     callback_data: LanguageChoice,
     session: AsyncSession,

@@ -107,7 +107,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def start_server(
+def start_server(  # noqa: PLR0913 - keyword-only options with defaults
     port: int = 5005,
     host: str = "127.0.0.1",
     *,

@@ -62,7 +62,7 @@ def process_owner() -> str:
 
 
 class DurablePolling:
-    def __init__(
+    def __init__(  # noqa: PLR0913 - collaborators, injected; options keyword-only
         self,
         dispatcher: Dispatcher,
         bot: Bot,
@@ -261,7 +261,7 @@ class DurablePolling:
         with contextlib.suppress(Exception):
             await self._inbox.purge()
 
-    async def drain(self, timeout: float, *, halt: Callable[[], None] | None = None) -> int:
+    async def drain(self, timeout: float, *, halt: Callable[[], None] | None = None) -> int:  # noqa: ASYNC109 - past the timeout it halts the sends, not just cancels
         """Wait up to `timeout` for the updates in hand; then `halt` the sending (calls
         waiting for their turn give up, calls on the wire finish, for up to
         HALT_SECONDS) and stop the rest. What was stopped stays in the inbox for the

@@ -38,7 +38,7 @@ def _label(figure: Count | Measure) -> str:
     return f"{figure:.0f}" if isinstance(figure, float) else str(figure)
 
 
-def _bars(
+def _bars(  # noqa: PLR0913 - keyword-only options of one chart
     axes: Axes,
     labels: Sequence[str],
     figures: Sequence[Count | Measure],

@@ -107,7 +107,7 @@ def situation_name(intent: str | None, content: ContentLibrary, lang: str) -> st
     return escape(named) if named else _("other topic")
 
 
-def case_card(
+def case_card(  # noqa: PLR0913 - keyword-only facts shown on the card
     case: Case,
     *,
     holder: str | None,

@@ -203,7 +203,7 @@ class EmulatorCore:
             if message.get("message_thread_id") == thread_id:
                 del chat.messages[message_id]
 
-    def _record(
+    def _record(  # noqa: PLR0913 - Bot API parameters, keyword-only
         self,
         method: str,
         chat: Chat,
@@ -350,7 +350,7 @@ class EmulatorCore:
         markup = params.structured("reply_markup", "can't parse reply keyboard markup JSON object")
         return check_reply_markup(markup)
 
-    def _deliver(
+    def _deliver(  # noqa: PLR0913 - Bot API parameters, keyword-only
         self,
         method: str,
         bot: BotState,

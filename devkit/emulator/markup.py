@@ -66,7 +66,7 @@ def _check_inline_button(button: Any) -> None:
         _check_button_url(button["url"])
 
 
-def check_reply_markup(markup: Any) -> dict[str, Any] | None:
+def check_reply_markup(markup: Any) -> dict[str, Any] | None:  # noqa: PLR0912 - one check per Bot API markup rule
     """The reply markup if Telegram would accept it; raises `ApiError` otherwise."""
     if markup is None:
         return None

@@ -56,7 +56,7 @@ def _matching(what: int | Callable[[SentMessage], bool] | None) -> Callable[[Sen
 class Users(EmulatorCore):
     """The users acting, and what they see the bot do."""
 
-    def send_text(
+    def send_text(  # noqa: PLR0913 - the Bot API message fields, keyword-only
         self,
         user_id: int,
         text: str,
@@ -73,7 +73,7 @@ class Users(EmulatorCore):
             content["entities"] = found
         return self._incoming(user_id, chat_id, message_thread_id, reply_to_message_id, content)
 
-    def send_media(
+    def send_media(  # noqa: PLR0913 - the Bot API message fields, keyword-only
         self,
         user_id: int,
         kind: str,
@@ -246,7 +246,7 @@ class Users(EmulatorCore):
         self,
         what: int | Callable[[SentMessage], bool] | None = None,
         count: int = 1,
-        timeout: float = 10.0,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a poll deadline whose TimeoutError says what was awaited
         *,
         since: int | None = None,
     ) -> list[SentMessage]:
@@ -283,7 +283,7 @@ class Users(EmulatorCore):
         self,
         what: int | Callable[[SentMessage], bool] | None = None,
         quiet: float = 0.3,
-        timeout: float = 10.0,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a poll deadline whose TimeoutError says what was awaited
         *,
         since: int | None = None,
     ) -> list[SentMessage]:

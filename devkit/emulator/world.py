@@ -55,7 +55,7 @@ class World(EmulatorCore):
         self._users[user_id] = user
         return user.as_user()
 
-    def add_group(
+    def add_group(  # noqa: PLR0913 - the Bot API chat fields, keyword-only
         self,
         chat_id: int,
         title: str,

@@ -43,7 +43,7 @@ async def _drop_picker(query: CallbackQuery) -> None:
 
 
 @router.callback_query(CaseAction.filter(F.action == "take"))
-async def take(
+async def take(  # noqa: PLR0913 - aiogram injects each dependency by name
     query: CallbackQuery,
     callback_data: CaseAction,
     staff: Staff,
@@ -60,7 +60,7 @@ async def take(
 
 
 @router.callback_query(CaseAction.filter(F.action == "transfer"))
-async def transfer_picker(
+async def transfer_picker(  # noqa: PLR0913 - aiogram injects each dependency by name
     query: CallbackQuery,
     callback_data: CaseAction,
     staff: Staff,
@@ -85,7 +85,7 @@ async def transfer_picker(
 
 
 @router.callback_query(CaseTransfer.filter())
-async def transfer(
+async def transfer(  # noqa: PLR0913 - aiogram injects each dependency by name
     query: CallbackQuery,
     callback_data: CaseTransfer,
     staff: Staff,
@@ -108,7 +108,7 @@ async def transfer(
 
 
 @router.callback_query(CaseAction.filter(F.action == "close"))
-async def close_picker(
+async def close_picker(  # noqa: PLR0913 - aiogram injects each dependency by name
     query: CallbackQuery,
     callback_data: CaseAction,
     staff: Staff,
@@ -128,7 +128,7 @@ async def close_picker(
 
 
 @router.callback_query(CaseClose.filter())
-async def close(
+async def close(  # noqa: PLR0913 - aiogram injects each dependency by name
     query: CallbackQuery,
     callback_data: CaseClose,
     staff: Staff,
@@ -176,7 +176,7 @@ def _render(
 
 
 @router.callback_query(CaseSend.filter())
-async def send_to_citizen(
+async def send_to_citizen(  # noqa: PLR0913 - aiogram injects each dependency by name
     query: CallbackQuery,
     callback_data: CaseSend,
     staff: Staff,

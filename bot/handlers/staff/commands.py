@@ -74,7 +74,7 @@ def _target(message: Message, args: list[str]) -> tuple[int | None, list[str]]:
 
 
 @router.message(Command("staff"), ManagesStaff())
-async def manage_staff(
+async def manage_staff(  # noqa: PLR0913 - aiogram injects each dependency by name
     message: Message,
     command: CommandObject,
     staff: Staff,

@@ -38,7 +38,7 @@ def supervisor_language(message: Message, settings: Settings) -> str:
 
 
 @router.message(Command("stats"), Supervises())
-async def stats(
+async def stats(  # noqa: PLR0913 - aiogram injects each dependency by name
     message: Message,
     command: CommandObject,
     staff: Staff,

@@ -79,7 +79,7 @@ async def unknown_command(message: Message) -> None:
 
 
 @router.message(InCaseTopic(), F.content_type.in_(RELAYED_KINDS))
-async def to_citizen(
+async def to_citizen(  # noqa: PLR0913 - aiogram injects each dependency by name
     message: Message, case: Case, staff: Staff, session: AsyncSession, desk: CaseDesk, bot: Bot
 ) -> None:
     refusal = CaseService.may_reply(case, staff)
@@ -95,7 +95,7 @@ async def to_citizen(
 
 
 @router.edited_message(InCaseTopic())
-async def edited_for_citizen(
+async def edited_for_citizen(  # noqa: PLR0913 - aiogram injects each dependency by name
     message: Message, case: Case, staff: Staff, session: AsyncSession, desk: CaseDesk, bot: Bot
 ) -> None:
     if CaseService.may_reply(case, staff) is None:
