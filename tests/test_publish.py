@@ -67,18 +67,23 @@ def test_refuses_a_regression_unless_forced(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(publishing, "evaluate", lambda *a, **k: _FakeScores(0.99))
-    first = publishing.publish(project, threshold=0.45, nlu_url=None, log=lambda _: None)
+    # validate() is replaced by the fixture, so no upper check would run: none are passed.
+    first = publishing.publish(
+        project, threshold=0.45, nlu_url=None, upper_checks=(), log=lambda _: None
+    )
     assert first.published
     assert _record(project)["figures"]["escalation_recall"] == 0.99
 
     monkeypatch.setattr(publishing, "evaluate", lambda *a, **k: _FakeScores(0.95))
-    refused = publishing.publish(project, threshold=0.45, nlu_url=None, log=lambda _: None)
+    refused = publishing.publish(
+        project, threshold=0.45, nlu_url=None, upper_checks=(), log=lambda _: None
+    )
     assert not refused.published
     assert refused.reasons == ["escalation recall 0.990 -> 0.950"]
     assert _record(project)["figures"]["escalation_recall"] == 0.99
 
     forced = publishing.publish(
-        project, threshold=0.45, nlu_url=None, force=True, log=lambda _: None
+        project, threshold=0.45, nlu_url=None, upper_checks=(), force=True, log=lambda _: None
     )
     assert forced.published
     record = _record(project)
@@ -91,10 +96,24 @@ def test_validation_errors_block_publishing(
 ) -> None:
     broken = Report()
     broken.error("domain.yml:3", "utter_greet has no kk variant")
-    monkeypatch.setattr(publishing, "validate", lambda *a, **k: broken)
-    result = publishing.publish(project, threshold=0.45, nlu_url=None, log=lambda _: None)
+    given: list[Any] = []
+
+    def validate(*args: Any, **kwargs: Any) -> Report:
+        given.append(kwargs["upper_checks"])
+        return broken
+
+    monkeypatch.setattr(publishing, "validate", validate)
+    result = publishing.publish(
+        project,
+        threshold=0.45,
+        nlu_url=None,
+        upper_checks=(check_composed_lengths,),
+        log=lambda _: None,
+    )
     assert not result.published
     assert "utter_greet has no kk variant" in result.reasons[0]
+    # The caller's upper checks are the ones validation runs.
+    assert given == [(check_composed_lengths,)]
 
 
 async def test_load_into_server_puts_the_model_path() -> None:

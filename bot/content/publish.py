@@ -84,12 +84,14 @@ def publish(  # noqa: PLR0913 - keyword-only options of the one publishing step
     *,
     threshold: float,
     nlu_url: str | None,
+    upper_checks: Sequence[Check],
     force: bool = False,
     log: Log = print,
-    upper_checks: Sequence[Check] = (),
 ) -> PublishResult:
-    """Publish when the content validates (with `upper_checks`, the checks of the
-    layers above: `kenes content publish` passes bot.ui.composed_checks')."""
+    """Publish when the content validates, with `upper_checks` too: the checks of
+    the layers above, which content may not import (`kenes content publish` passes
+    bot.ui.composed_checks.UPPER_CHECKS). Required, so that no caller skips the
+    composed-length check by forgetting it."""
     log("1/4 validating the content…")
     report = validate(project.root, rasa=True, project=project, upper_checks=upper_checks)
     report.relative_to(project.root)
