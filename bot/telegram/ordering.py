@@ -49,10 +49,10 @@ class HeldLock:
         self._keeper = asyncio.create_task(self._keep(expiry))
 
     async def _keep(self, expiry: float) -> None:
-        while not self._stopped.is_set():
+        while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), expiry / 3)
-            if self._stopped.is_set():
+            if self._stopped.is_set():  # checked after the wait: no extension once released
                 return
             with contextlib.suppress(RedisError):
                 await self._lock.reacquire()
