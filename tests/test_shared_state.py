@@ -374,8 +374,8 @@ async def test_an_update_is_handled_once_when_its_lock_expires_under_a_slow_hold
             if not poller.tasks:
                 break
             await asyncio.sleep(0.02)
-        # A backlog read just before an update finished hands it over once more.
         assert await inbox.take_unfinished(all_of_them=True) == []
+        # A backlog read just before an update finished hands it over once more.
         await poller._process(Accepted(3001, _update(3001, 700, "quick")))
     finally:
         await bot.session.close()
