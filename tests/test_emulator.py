@@ -322,6 +322,91 @@ async def test_valid_formatting_passes(emulator: TelegramEmulator, bot: Bot) -> 
     assert emulator.sent[-1].text == "bold and . escaped"
 
 
+# The cases below come from the Bot API documentation, not from bot/telegram_html.py
+# (which the emulator parses with, so nothing else checks it): the "Formatting options"
+# section, HTML style (https://core.telegram.org/bots/api#formatting-options): the
+# supported tags, the entity type each gives (MessageEntity), "Only the tags mentioned
+# above are currently supported", every <, > and & not part of a tag or an entity must
+# be escaped, all numerical entities and the named &lt; &gt; &amp; &quot; are supported;
+# sendMessage (https://core.telegram.org/bots/api#sendmessage): "1-4096 characters
+# after entities parsing", where Telegram counts in UTF-16 code units, as entities'
+# offsets and lengths are given (https://core.telegram.org/api/entities#entity-length),
+# so a character outside the BMP (an emoji) counts 2.
+_DOCUMENTED_TAGS = [
+    ("<b>x</b>", "bold"),
+    ("<strong>x</strong>", "bold"),
+    ("<i>x</i>", "italic"),
+    ("<em>x</em>", "italic"),
+    ("<u>x</u>", "underline"),
+    ("<ins>x</ins>", "underline"),
+    ("<s>x</s>", "strikethrough"),
+    ("<strike>x</strike>", "strikethrough"),
+    ("<del>x</del>", "strikethrough"),
+    ('<span class="tg-spoiler">x</span>', "spoiler"),
+    ("<tg-spoiler>x</tg-spoiler>", "spoiler"),
+    ('<a href="http://www.example.com/">x</a>', "text_link"),
+    ("<code>x</code>", "code"),
+    ("<pre>x</pre>", "pre"),
+    ("<blockquote>x</blockquote>", "blockquote"),
+    ("<blockquote expandable>x</blockquote>", "expandable_blockquote"),
+]
+_DOCUMENTED_ENTITIES = [
+    ("&lt;", "<"),
+    ("&gt;", ">"),
+    ("&amp;", "&"),
+    ("&quot;", '"'),
+    ("&#33;", "!"),
+    ("&#x41;", "A"),
+]
+_DOCUMENTED_REJECTIONS = [
+    ("an unsupported tag", "<div>x</div>"),
+    ("an unsupported tag", "<h1>x</h1>"),
+    ("an unclosed tag: a < that is no tag", "<b x"),
+    ("a bare <", "1 < 2"),
+    ("a bare &", "AT&T"),
+]
+
+
+async def test_html_as_the_bot_api_documents_it(emulator: TelegramEmulator, bot: Bot) -> None:
+    emulator.send_text(USER, "hi")
+    wrong: list[str] = []
+    for html, kind in _DOCUMENTED_TAGS:
+        message = await bot.send_message(USER, html, parse_mode="HTML")
+        got = [(e.type, e.offset, e.length) for e in message.entities or []]
+        if message.text != "x" or got != [(kind, 0, 1)]:
+            wrong.append(f"{html}: {message.text!r} {got}")
+    pre = await bot.send_message(
+        USER, '<pre><code class="language-python">x</code></pre>', parse_mode="HTML"
+    )
+    assert [(e.type, e.language) for e in pre.entities or []] == [("pre", "python")]
+    for entity, char in _DOCUMENTED_ENTITIES:
+        message = await bot.send_message(USER, f"a{entity}b", parse_mode="HTML")
+        if message.text != f"a{char}b":
+            wrong.append(f"{entity}: {message.text!r}")
+    for case, html in _DOCUMENTED_REJECTIONS:
+        with contextlib.suppress(TelegramBadRequest):
+            await bot.send_message(USER, html, parse_mode="HTML")
+            wrong.append(f"{case} ({html}): accepted")
+    assert wrong == []
+    # Offsets count UTF-16 code units: the emoji before the bold text counts 2.
+    message = await bot.send_message(USER, "😀<b>x</b>", parse_mode="HTML")
+    assert [(e.type, e.offset, e.length) for e in message.entities or []] == [("bold", 2, 1)]
+
+
+async def test_the_length_limit_in_utf16_code_units(emulator: TelegramEmulator, bot: Bot) -> None:
+    emulator.send_text(USER, "hi")
+    for text in ("a" * 4096, "😀" * 2048, "😀" * 2047 + "ab"):
+        await bot.send_message(USER, text)
+    assert [len(m.text or "") for m in emulator.sent] == [4096, 2048, 2049]
+    for text in ("a" * 4097, "😀" * 2048 + "a", "😀" * 2049):
+        with pytest.raises(TelegramBadRequest, match="message is too long"):
+            await bot.send_message(USER, text)
+    # Counted after entities parsing: the tags do not count.
+    await bot.send_message(USER, "<b>" + "a" * 4096 + "</b>", parse_mode="HTML")
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await bot.send_message(USER, "<b>" + "a" * 4097 + "</b>", parse_mode="HTML")
+
+
 async def test_edits(emulator: TelegramEmulator, bot: Bot) -> None:
     emulator.send_text(USER, "hi")
     markup = _keyboard(InlineKeyboardButton(text="go", callback_data="go"))
