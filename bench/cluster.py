@@ -20,13 +20,11 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import text
 
-from bench.common import wait_until
+from bench.common import POSTGRES, ROOT, wait_until
 from bot.db.engine import create_engine, upgrade
 from bot.nlu.server import free_port
 from devkit.emulator import TelegramEmulator
 
-ROOT = Path(__file__).resolve().parents[1]
-POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SECRET = "kenes_bench-secret"
 HOOK_PATH = "/telegram/hook"

@@ -1,14 +1,20 @@
-"""What the benchmarks share: percentiles, resident memory and a stub NLU server."""
+"""What the benchmarks share: the checkout's root, the PostgreSQL server to measure on,
+percentiles, resident memory and a stub NLU server."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from bot.nlu.server import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+# The server the PostgreSQL benchmarks create their databases on (as the tests do).
+POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
 def percentile(values: list[float], q: float) -> float:

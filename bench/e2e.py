@@ -24,17 +24,14 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from bench.common import percentile, rss_mb, stub_nlu
+from bench.common import ROOT, percentile, rss_mb, stub_nlu
 from bot.nlu.client import RasaNLUClient
 from bot.nlu.server import free_port, start_server
 from devkit.emulator import TelegramEmulator
-
-ROOT = Path(__file__).resolve().parent.parent
 
 TOKEN = "777:bench-token"
 MESSAGES = [

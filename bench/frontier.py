@@ -34,14 +34,13 @@ from typing import Any
 
 import yaml
 
+from bench.common import ROOT
 from bot.content.evaluate import Prediction, RouteTally
 from bot.content.taxonomy import Taxonomy
 from bot.domain import FALLBACK_INTENT, Route
 from bot.nlp.normalize import tokens
 from bot.nlp.semantic import decide_route
 from nlu.route_guard import guard
-
-ROOT = Path(__file__).resolve().parents[1]
 
 GUARD = "nlu.classifiers.KenesRouteGuard"
 HEAD = "nlu.classifiers.KenesSafetyHead"

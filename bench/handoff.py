@@ -23,15 +23,12 @@ import random
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 from typing import Any
 
-from bench.common import percentile, stub_nlu, wait_until
+from bench.common import ROOT, percentile, stub_nlu, wait_until
 from bot.db.engine import create_engine, session_factory, upgrade
 from bot.services.staff import StaffService
 from devkit.emulator import RateLimits, TelegramEmulator
-
-ROOT = Path(__file__).resolve().parent.parent
 
 TOKEN = "778:handoff-bench-token"
 GROUP = -1009876543210

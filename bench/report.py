@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import tempfile
@@ -28,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, text
 
+from bench.common import POSTGRES
 from bot.config import Settings
 from bot.db.engine import create_engine, session_factory, upgrade
 from bot.db.models import Case, Citizen, FeedbackVote, MessageLog, Staff
@@ -244,9 +244,7 @@ async def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "report_bench")
     parser.add_argument(
         "--postgres",
-        default=os.environ.get(
-            "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-        ),
+        default=POSTGRES,
         help="a PostgreSQL URL on the server to use ('' to skip)",
     )
     args = parser.parse_args()

@@ -21,11 +21,10 @@ import re
 import time
 from pathlib import Path
 
+from bench.common import ROOT
 from bot.content.evaluate import run_folds
 from bot.nlu.data import Example
 from bot.nlu.tooling import Project
-
-ROOT = Path(__file__).resolve().parents[1]
 
 LANGUAGES = {"kk": "kaz_Cyrl", "ru": "rus_Cyrl"}
 # Rasa reads "[text](entity)" as an entity annotation and "a/b" as a retrieval intent.

@@ -24,9 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import ROOT
 from bot.nlu.tooling import Project, ensure_venv, train
-
-ROOT = Path(__file__).resolve().parents[1]
 
 MODEL_INPUTS = ("config.yml", "domain.yml", "nlu_data", "nlu", "bot", "content")
 
