@@ -74,7 +74,6 @@ def test_requirements_hash_is_the_sha256_prefix(tmp_path: Path) -> None:
     [
         "nlu_data/ru/service.yml",
         "nlu_data/kk/service.yml",
-        "config.yml",
         "domain.yml",
         "nlu/components.py",
         "nlu/requirements.txt",
@@ -90,6 +89,22 @@ def test_model_hash_changes_with_every_input(tmp_path: Path, changed: str) -> No
     assert cache_keys.model_hash(root) == before
     with (root / changed).open("a") as handle:
         handle.write("# edited\n")
+    assert cache_keys.model_hash(root) != before
+
+
+def test_model_hash_counts_the_pipeline_not_its_comments(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    config = root / "config.yml"
+    config.write_text("recipe: default.v1\npipeline:\n- name: A\n  epochs: 60\n")
+    before = cache_keys.model_hash(root)
+    config.write_text(
+        "# The pipeline, measured: see below.\nrecipe: default.v1  # the default\n"
+        "pipeline:\n  - name: A\n    # 20 epochs did worse\n    epochs: 60\n"
+    )
+    assert cache_keys.model_hash(root) == before
+    config.write_text("recipe: default.v1\npipeline:\n- name: A\n  epochs: 20\n")
+    assert cache_keys.model_hash(root) != before
+    config.write_text("recipe: default.v1\npipeline:\n- name: B\n  epochs: 60\n")
     assert cache_keys.model_hash(root) != before
 
 

@@ -3,13 +3,18 @@
 The virtualenv is named after its requirements, the model after everything
 that decides it (data, pipeline, domain and the code Rasa runs): a clone with
 the same content finds both in the cache. bot/nlu/tooling.py builds them.
+The pipeline (config.yml) counts as its parsed YAML, so that editing its
+comments, which carry the measurements behind it, does not force a retraining.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 # Paths (relative to the repository root) whose content decides the model.
 # The taxonomy is one: KenesRouteGuard stores the intents' routes in the model.
@@ -24,6 +29,11 @@ MODEL_INPUTS = (
     "bot/nlp/taxonomy.py",
     "content/taxonomy.yml",
 )
+
+
+# Inputs that count by their parsed YAML, not their bytes (comments, layout and key
+# order do not change what Rasa reads).
+PARSED_INPUTS = frozenset({"config.yml"})
 
 
 def _short_hash(digest: Any) -> str:
@@ -56,7 +66,22 @@ def model_hash(root: Path) -> str:
     digest = hashlib.sha256()
     for path in model_inputs(root):
         name = path.relative_to(root).as_posix()
-        data = path.read_bytes() if path.is_file() else b"<missing>"
+        data = _content(path, parsed=name in PARSED_INPUTS)
         digest.update(f"{name}\0{len(data)}\0".encode())
         digest.update(data)
     return _short_hash(digest)
+
+
+def _content(path: Path, *, parsed: bool) -> bytes:
+    """The bytes of `path` that count: a canonical dump of its YAML when `parsed`
+    (its own bytes if it does not parse, so that the training reports the error)."""
+    if not path.is_file():
+        return b"<missing>"
+    data = path.read_bytes()
+    if not parsed:
+        return data
+    try:
+        tree = yaml.safe_load(data)
+    except yaml.YAMLError:
+        return data
+    return json.dumps(tree, sort_keys=True, ensure_ascii=False, default=str).encode()
