@@ -17,6 +17,7 @@ from aiogram import BaseMiddleware, Router
 from aiogram.types import TelegramObject
 
 from bot.config import Settings
+from bot.handlers.staff import cases, commands, outsiders, stats, topic
 from bot.handlers.staff.filters import InStaffChat, IsStaff
 
 
@@ -38,8 +39,6 @@ class StaffVoice(BaseMiddleware):
 
 
 def build_staff_router() -> Router:
-    from bot.handlers.staff import cases, commands, outsiders, stats, topic
-
     group = Router(name="staff_group")
     members = Router(name="staff_members")
     for observer in (group.message, group.edited_message, group.callback_query):
