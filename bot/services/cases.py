@@ -17,7 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.db.models import Case, Citizen, Staff, utcnow
-from bot.db.repositories.cases import AuditRepository, CaseRepository, RelayRepository
+from bot.db.repositories.cases import (
+    AuditRepository,
+    CaseRepository,
+    DeskScope,
+    RelayRepository,
+)
 from bot.db.repositories.staff import StaffRepository
 
 # REQUEST_HUMAN_INTENT, OpenedVia and Priority are re-exported ("as" itself):
@@ -100,22 +105,30 @@ class CaseService:
     async def open_for(self, citizen: Citizen) -> Case | None:
         return await self._cases.open_for_citizen(citizen.id)
 
-    async def by_topic(self, topic_id: int) -> Case | None:
-        return await self._cases.by_topic(topic_id)
+    async def by_topic(self, topic_id: int, scope: DeskScope | None = None) -> Case | None:
+        """The case of a topic in the group of the desk `scope` (Desk.scope);
+        None: any desk (with a single desk, the same thing)."""
+        return await self._cases.by_topic(topic_id, scope)
 
-    async def queue(self) -> Sequence[Case]:
-        return await self._cases.waiting()
+    async def queue(self, scope: DeskScope | None = None) -> Sequence[Case]:
+        return await self._cases.waiting(scope)
 
-    async def open_cases(self) -> Sequence[Case]:
-        return await self._cases.open_cases()
+    async def open_cases(self, scope: DeskScope | None = None) -> Sequence[Case]:
+        return await self._cases.open_cases(scope)
 
     async def held_by(self, staff: Staff) -> Sequence[Case]:
         return await self._cases.held_by(staff.id)
 
     async def estimate_wait(
-        self, case: Case, hours: OfficeHours, *, minutes_per_case: float
+        self,
+        case: Case,
+        hours: OfficeHours,
+        *,
+        minutes_per_case: float,
+        scope: DeskScope | None = None,
     ) -> WaitEstimate:
-        ahead = await self._cases.count_ahead(case)
+        """The wait with the hours and the queue (`scope`) of the case's desk."""
+        ahead = await self._cases.count_ahead(case, scope)
         waits = await self._cases.recent_waits(case.priority)
         return hours.estimate(
             self._now(),
@@ -134,8 +147,10 @@ class CaseService:
         route: Route,
         intent: str | None,
         via: OpenedVia | None = None,
+        desk_id: str | None = None,
     ) -> Opened:
-        """Open a case, or return the citizen's open one (raised if this is more serious)."""
+        """Open a case (in the desk `desk_id`), or return the citizen's open one
+        (raised if this is more serious)."""
         priority = Priority.for_route(route, intent)
         citizen_id = citizen.id
         existing = await self._cases.open_for_citizen(citizen_id)
@@ -155,6 +170,7 @@ class CaseService:
             opened_via=(via or OpenedVia.for_route(route, intent)).value,
             opened_at=now,
             last_citizen_at=now,
+            desk_id=desk_id,
         )
         try:
             await self._cases.add(case)

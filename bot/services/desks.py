@@ -18,6 +18,8 @@ import yaml
 from bot.config import Settings
 from bot.content.desks import desk_problems, parse_clock, parse_days
 from bot.content.schema import DeskEntry, DesksFile
+from bot.db.models import Case
+from bot.db.repositories.cases import DeskScope
 from bot.domain import Priority
 from bot.services.office_hours import OfficeHours
 
@@ -45,6 +47,11 @@ class Desk:
 
     def title(self, lang: str) -> str:
         return self.name.get(lang) or self.name.get("ru") or self.id
+
+    @property
+    def scope(self) -> DeskScope:
+        """This desk's cases (the fallback's include those with no desk)."""
+        return DeskScope(frozenset({self.id}), unset=self.fallback)
 
 
 def _settings_sla(settings: Settings) -> dict[Priority, float]:
@@ -166,3 +173,31 @@ class DeskDirectory:
 
     def known(self, desk_id: str) -> bool:
         return desk_id in self._by_id
+
+    def desk_of(self, case: Case) -> Desk:
+        return self.by_id(case.desk_id)
+
+    def members_desks(self, desk_ids: Collection[str]) -> tuple[Desk, ...]:
+        """The desks of a staff member with these staff_desks rows (none: every desk)."""
+        if not desk_ids:
+            return self.desks
+        return tuple(desk for desk in self.desks if desk.id in desk_ids)
+
+    def belongs(self, desk_ids: Collection[str], desk: Desk) -> bool:
+        """Whether a staff member with these staff_desks rows belongs to `desk`."""
+        return not desk_ids or desk.id in desk_ids
+
+    def scope_of(self, desks: Collection[Desk]) -> DeskScope | None:
+        """The cases of `desks`; None when that is every desk (no filter at all)."""
+        if len(desks) == len(self.desks):
+            return None
+        return DeskScope(
+            frozenset(desk.id for desk in desks), unset=any(desk.fallback for desk in desks)
+        )
+
+    def in_reach(self, case: Case, desk: Desk) -> bool:
+        """Whether staff in `desk`'s group may act on `case`: a case of that desk,
+        or, in the fallback desk, a case announced to it."""
+        if self.desk_of(case).id == desk.id:
+            return True
+        return desk.fallback and case.fallback_announced_at is not None
