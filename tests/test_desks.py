@@ -3,16 +3,22 @@ directory built from it (or, without it, from STAFF_CHAT_ID alone)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.domain import Priority
+from bot.db.repositories.cases import CaseRepository
+from bot.domain import Priority, Route
+from bot.services.cases import CaseService
+from bot.services.citizens import CitizenService
+from bot.services.desk_cases import DeskCaseService
 from bot.services.desks import MAIN_DESK, DeskConfigError, DeskDirectory
+from bot.services.staff import StaffService
 from bot.ui.composed_checks import validate
 from tests.test_content_validate import _build, _errors
 
@@ -163,3 +169,68 @@ def test_no_desks_yml_is_no_error(tree: Path) -> None:
     report = validate(tree)
     assert _errors(report) == []
     assert "desks" not in report.checked
+
+
+# --- staff of desks, cases between desks (the database, no Telegram) -----------------
+
+
+async def test_staff_belong_to_their_desks_and_a_case_moves_once(
+    tmp_path: Path, session: AsyncSession
+) -> None:
+    directory = DeskDirectory.load(_settings(tmp_path, _desks()), REGIONS)
+    assert directory is not None
+    staff = StaffService(session)
+    aigerim = await staff.add(501, "counselor", "Айгерім", desks=["abai"])
+    everyone = await staff.add(502, "supervisor", "Ержан")
+    assert await staff.desks_of(aigerim) == {"abai"}
+    assert await staff.desks_of(everyone) == frozenset()  # every desk, as before desks
+    abai, national = directory.by_id("abai"), directory.by_id("national")
+    assert directory.belongs(await staff.desks_of(aigerim), abai)
+    assert not directory.belongs(await staff.desks_of(aigerim), national)
+    assert directory.belongs(await staff.desks_of(everyone), national)
+    # Adding again without --desk keeps the desks.
+    await staff.add(501, "counselor", "Айгерім")
+    assert await staff.desks_of(aigerim) == {"abai"}
+
+    citizen = await CitizenService(session).get_or_create(9001)
+    cases = CaseService(session)
+    case = (
+        await cases.open(citizen, lang="kk", route=Route.CRISIS, intent=None, desk_id="national")
+    ).case
+    await cases.attach_topic(case, 40, 41)
+    assert await cases.by_topic(40, national.scope) is not None
+    assert await cases.by_topic(40, abai.scope) is None  # topic 40 of another group
+    assert [c.id for c in await cases.queue(abai.scope)] == []
+    moves = DeskCaseService(session)
+    assert await moves.move(case, "abai", actor=None, why="region")
+    assert case.desk_id == "abai"
+    assert case.topic_id is None  # its topic in the Abai group is made afresh
+    # A second mover that read the case in the national desk before the move: refused.
+    assert not await CaseRepository(session).move(case.id, "national", "abai")
+    assert not await moves.move(case, "abai", actor=None, why="region")  # already there
+    assert [c.id for c in await cases.queue(abai.scope)] == [case.id]
+
+
+async def test_an_unclaimed_urgent_case_is_announced_to_the_fallback_once(
+    tmp_path: Path, session: AsyncSession
+) -> None:
+    directory = DeskDirectory.load(_settings(tmp_path, _desks()), REGIONS)
+    assert directory is not None
+    citizen = await CitizenService(session).get_or_create(9002)
+    case = (
+        await CaseService(session).open(
+            citizen, lang="ru", route=Route.CRISIS, intent=None, desk_id="abai"
+        )
+    ).case
+    # Monday 12:00 in Almaty: Abai is open; urgent SLA 3 minutes.
+    opened = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    case.opened_at = opened
+    await session.commit()
+    soon = DeskCaseService(session, now=lambda: opened + timedelta(minutes=2))
+    assert await soon.due_fallback(directory) == []
+    late = DeskCaseService(session, now=lambda: opened + timedelta(minutes=4))
+    assert [c.id for c in await late.due_fallback(directory)] == [case.id]
+    assert await late.mark_fallback_announced(case)
+    assert not await late.mark_fallback_announced(case)
+    assert await late.due_fallback(directory) == []
+    assert directory.in_reach(case, directory.fallback)  # announced: the fallback may take it
