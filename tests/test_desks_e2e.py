@@ -110,3 +110,13 @@ async def test_a_citizen_with_no_region_lands_in_the_fallback_group(desks: Desk)
     assert desks.emulator.forum_topics(GROUP) == {}
     case = await desks.case(id=1)
     assert case.desk_id == "national"
+
+
+async def test_the_queue_shows_the_cases_of_ones_own_desks(desks: Desk) -> None:
+    await desks.choose(KK_CITIZEN, "kk")
+    await _set_region(desks, KK_CITIZEN, "almaty")
+    await desks.open_case(KK_CITIZEN, "kk", again=True)
+    [almaty] = await desks.h.say(AIGERIM, "/queue", chat_id=GROUP)
+    assert "#0001" in (almaty.text or "")
+    [national] = await desks.h.say(IVAN, "/queue", chat_id=NATIONAL)
+    assert "#0001" not in (national.text or "")
