@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -39,6 +39,7 @@ from bot.middlewares import (
 )
 from bot.nlu.client import NLUClient, RasaNLUClient
 from bot.ops import ops_server
+from bot.services.desks import DeskDirectory
 from bot.services.flood import FloodCounter, FloodGate, RedisFloodCounter
 from bot.services.inbox import InboxService
 from bot.services.language import LanguageDetector
@@ -220,11 +221,8 @@ def build_application(settings: Settings, *, nlu: NLUClient | None = None) -> Ap
         threshold=settings.nlu_confidence_threshold,
     )
     i18n = I18n(path=settings.locales_dir, default_locale="ru", domain="messages")
-    desk = (
-        CaseDesk(settings, content, i18n, chat_id=settings.staff_chat_id)
-        if settings.staff_chat_id is not None
-        else None
-    )
+    directory = DeskDirectory.load(settings, content.resources.regions.keys())
+    desk = CaseDesk(settings, content, i18n, directory=directory) if directory else None
     redis = create_redis(settings)
     memory: ChatMemory = (
         ConversationMemory()
@@ -297,9 +295,12 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
         await bot.set_my_commands(commands, language_code=locale)
 
 
-async def set_staff_commands(bot: Bot, i18n: I18n, settings: Settings) -> None:
-    """The staff group's own command menu, in the staff's language."""
-    if settings.staff_chat_id is None:
+async def set_staff_commands(
+    bot: Bot, i18n: I18n, settings: Settings, chat_ids: Sequence[int] = ()
+) -> None:
+    """Each staff group's own command menu (every desk's), in the staff's language."""
+    groups = list(chat_ids) or ([settings.staff_chat_id] if settings.staff_chat_id else [])
+    if not groups:
         return
     with i18n.context(), i18n.use_locale(settings.staff_language):
         commands = [
@@ -311,10 +312,9 @@ async def set_staff_commands(bot: Bot, i18n: I18n, settings: Settings) -> None:
             BotCommand(command="staff", description=_("Manage the staff (admins)")),
             BotCommand(command="stats", description=_("How the service is doing (supervisors)")),
         ]
-    with contextlib.suppress(TelegramAPIError):
-        await bot.set_my_commands(
-            commands, scope=BotCommandScopeChat(chat_id=settings.staff_chat_id)
-        )
+    for chat_id in groups:
+        with contextlib.suppress(TelegramAPIError):
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
 
 
 @contextlib.asynccontextmanager
@@ -385,7 +385,8 @@ async def serving(settings: Settings, nlu: NLUClient | None) -> AsyncIterator[Se
         async with bot:
             await set_commands(bot, app.i18n)
             if app.desk is not None:
-                await set_staff_commands(bot, app.i18n, settings)
+                chats = [desk.chat_id for desk in app.desk.directory]
+                await set_staff_commands(bot, app.i18n, settings, chats)
             sessions = session_factory(app.engine)
             lease = timedelta(seconds=settings.inbox_lease_seconds)
             inbox = InboxService(sessions, process_owner(), lease=lease)

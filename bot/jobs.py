@@ -95,14 +95,21 @@ class CaseJobs:
                 await self._desk.topics.ensure(self._bot, session, case)
 
     async def _announce(self, session: AsyncSession) -> None:
+        """Waiting cases announced again, each in its own desk's General topic."""
         service = CaseService(session)
         due = await service.due_announcements(self._announce_after)
         if not due:
             return
-        waiting = len(await service.queue())
-        if await self._desk.announcements.announce(self._bot, due, waiting):
-            await service.mark_announced(due)
-            logger.info("announced %s waiting case(s) again", len(due))
+        directory = self._desk.directory
+        for desk in directory:
+            mine = [case for case in due if directory.desk_of(case).id == desk.id]
+            if not mine:
+                continue
+            scope = desk.scope if directory.several else None
+            waiting = len(await service.queue(scope))
+            if await self._desk.announcements.announce(self._bot, mine, waiting, desk):
+                await service.mark_announced(mine)
+                logger.info("announced %s waiting case(s) again in desk %s", len(mine), desk.id)
 
     async def _remind(self, session: AsyncSession) -> None:
         service = CaseService(session)

@@ -51,6 +51,7 @@ async def engine(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterat
         reset = create_engine(url)
         async with reset.begin() as conn:
             for table in (
+                "staff_desks",
                 "inbox_updates",
                 "audit_log",
                 "relayed_messages",

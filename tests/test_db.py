@@ -31,6 +31,7 @@ TABLES = {
     "relayed_messages",
     "audit_log",
     "inbox_updates",
+    "staff_desks",
 }
 
 

@@ -236,6 +236,39 @@ class CannedFile(Schema):
     canned: Annotated[list[CannedReply], _or_empty(list)] = []
 
 
+# --- content/desks.yml (optional): the regions' advisory centers -------------------------
+
+
+class DeskHours(Schema):
+    start: str = "09:00"
+    end: str = "18:00"
+    days: str = "mon,tue,wed,thu,fri"
+    timezone: str = "Asia/Almaty"
+
+
+class DeskSla(Schema):
+    urgent: float | None = None
+    escalate: float | None = None
+    request: float | None = None
+
+
+class DeskEntry(Schema):
+    REQUIRED = ("id", "chat_id")
+    REQUIRED_MESSAGE = "a desk needs `id` and `chat_id` (its staff group)"
+
+    id: str
+    name: Texts = {}
+    chat_id: int
+    regions: Names = []
+    fallback: bool = False
+    hours: DeskHours | None = None
+    sla_minutes: DeskSla | None = None
+
+
+class DesksFile(Schema):
+    desks: Annotated[list[DeskEntry], _or_empty(list)] = []
+
+
 # --- content/safety/*.yml: a lexicon's situation ---------------------------------------
 
 

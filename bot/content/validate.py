@@ -61,6 +61,7 @@ from bot.content.validate_nlu import (
 )
 from bot.content.validate_resources import (
     check_canned,
+    check_desks,
     check_emergency_order,
     check_menu,
     check_regions,
@@ -118,6 +119,7 @@ def validate(
         check_safety(taxonomy, content / "safety", report)
     warn_unverified_resources(resources, report)
     check_canned(load_yaml(content / "canned.yml", report, required=False), report)
+    check_desks(load_yaml(content / "desks.yml", report, required=False), resources, report)
     _check_glossary(root, report)
     for check in upper_checks if not report.errors else ():
         check(root, report)

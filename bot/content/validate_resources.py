@@ -3,7 +3,9 @@
 - every resource id an answer names exists, the resource directory covers the
   taxonomy's 20 regions, and the emergency numbers come first;
 - the menu and the safety lexicons name real intents, canned replies parse;
-- unverified contacts are warnings.
+- unverified contacts are warnings;
+- content/desks.yml, when present, names known regions, each in one desk, and
+  has exactly one fallback desk.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from bot.content.checks import (
     Report,
     in_file_order,
     load_yaml,
+    node_at,
     read_with_schema,
     warn_unverified,
 )
+from bot.content.desks import desk_problems
 from bot.domain import Route
 from bot.nlp.lexicons import LexiconError, load_lexicons
 from bot.nlp.normalize import normalize
@@ -209,3 +213,27 @@ def warn_unverified_resources(resources: Located | None, report: Report) -> None
             regions.where if regions is not None else "resources",
             f"{empty} regional office(s) have no contacts yet; fill them from official sources",
         )
+
+
+def region_ids_of(resources: Located | None) -> set[str]:
+    node = resources.get("regions") if resources is not None else None
+    ids: set[str] = set()
+    for item in node.elements() if node is not None else ():
+        item_id = item.get("id")
+        if item_id is not None:
+            ids.add(str(item_id.value))
+    return ids
+
+
+def check_desks(desks: Located | None, resources: Located | None, report: Report) -> None:
+    """content/desks.yml, when there is one: each problem where it is written."""
+    if desks is None:
+        return
+    parsed = read_with_schema(schema.DesksFile, desks, report)
+    if parsed is None:
+        return
+    problems = desk_problems(parsed, region_ids_of(resources))
+    for loc, message in problems:
+        report.error(node_at(desks, loc).where, message)
+    if not problems:
+        report.checked["desks"] = len(parsed.desks)

@@ -100,6 +100,17 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class StaffDesk(Base):
+    """A desk a staff member belongs to. None listed: every desk."""
+
+    __tablename__ = "staff_desks"
+
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True
+    )
+    desk_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 class Case(Base):
     """A conversation between a citizen and a counselor. Counselors know it only
     by its number; the citizen link is removed when the citizen uses /forget."""
@@ -143,6 +154,12 @@ class Case(Base):
     first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # How many times the case was announced again because nobody took it.
     reannounced: Mapped[int] = mapped_column(Integer, default=0)
+    # The desk (staff group) it is in, an id of content/desks.yml; None: the fallback desk.
+    desk_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    # When it was announced to the fallback desk (once: out of hours or past its SLA).
+    fallback_announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    __table_args__ = (Index("ix_cases_desk_topic", "desk_id", "topic_id"),)
 
 
 class RelayedMessage(Base):

@@ -13,6 +13,7 @@ from aiogram.types import BufferedInputFile
 
 from bot.db.models import Case, utcnow
 from bot.desk.messages import DeskMessages
+from bot.services.desks import Desk
 from bot.telegram import text_limits
 from bot.ui import citizen_texts, staff_texts
 
@@ -28,14 +29,16 @@ class Announcements:
         with self._messages.staff_voice():
             waited = staff_texts.duration((utcnow() - case.opened_at).total_seconds())
             label = staff_texts.case_line_label(case, waited=waited, holder=holder)
-            return staff_texts.topic_link(self._messages.chat_id, case.topic_id, label)
+            return staff_texts.topic_link(self._messages.chat_of(case), case.topic_id, label)
 
-    async def announce(self, bot: Bot, due: Sequence[Case], waiting: int) -> bool:
-        """Announce waiting cases again in the General topic."""
+    async def announce(
+        self, bot: Bot, due: Sequence[Case], waiting: int, desk: Desk | None = None
+    ) -> bool:
+        """Announce waiting cases again in the General topic of their desk's group."""
         lines = [self.case_line(case) for case in due]
         with self._messages.staff_voice():
             text = staff_texts.announcement(lines, waiting)
-        return await self._messages.to_general(bot, text)
+        return await self._messages.to_general(bot, text, desk)
 
     async def remind(self, bot: Bot, case: Case, *, minutes: int) -> None:
         """The citizen has not answered the counselor for `minutes`: one reminder."""

@@ -27,6 +27,7 @@ from bot.desk.relay import Relay
 from bot.desk.topics import CaseTopics
 from bot.domain import CaseOutcome, OpenedVia, Priority, Route
 from bot.services.cases import CaseService, Opened, Withdrawal
+from bot.services.desks import DeskDirectory
 from bot.services.office_hours import OfficeHours
 from bot.ui import citizen_texts, keyboards, staff_texts
 
@@ -37,14 +38,29 @@ class CaseDesk:
     """Long-lived (one per Dispatcher); every call gets the bot and the session."""
 
     def __init__(
-        self, settings: Settings, content: ContentLibrary, i18n: I18n, *, chat_id: int
+        self,
+        settings: Settings,
+        content: ContentLibrary,
+        i18n: I18n,
+        *,
+        chat_id: int | None = None,
+        directory: DeskDirectory | None = None,
     ) -> None:
-        self.chat_id = chat_id
+        """The desks of `directory`, or the one desk of the group `chat_id`."""
+        if directory is None:
+            if chat_id is None:
+                raise ValueError("a case desk needs a directory of desks or a chat id")
+            directory = DeskDirectory.single(settings, chat_id)
+        self.directory = directory
+        # The fallback desk's group and hours (with one desk, the only ones).
+        self.chat_id = directory.fallback.chat_id
+        self.hours: OfficeHours = directory.fallback.hours
         self.settings = settings
         self.content = content
-        self.hours = OfficeHours.from_settings(settings)
-        self.messages = DeskMessages(i18n, chat_id=chat_id, staff_language=settings.staff_language)
-        self.topics = CaseTopics(self.messages, content, self.hours)
+        self.messages = DeskMessages(
+            i18n, directory=directory, staff_language=settings.staff_language
+        )
+        self.topics = CaseTopics(self.messages, content)
         self.relay = Relay(self.messages, self.topics)
         self.announcements = Announcements(self.messages)
 
@@ -62,16 +78,28 @@ class CaseDesk:
         recent: Sequence[str] = (),
         via: OpenedVia | None = None,
     ) -> Opened:
-        """Open a case (or find the open one), make its topic and tell the citizen."""
+        """Open a case (or find the open one) in the desk of the citizen's region
+        (the fallback desk when it is unknown), make its topic and tell the citizen."""
         service = CaseService(session)
-        opened = await service.open(citizen, lang=lang, route=route, intent=intent, via=via)
+        desk = self.directory.for_region(citizen.region)
+        opened = await service.open(
+            citizen, lang=lang, route=route, intent=intent, via=via, desk_id=desk.id
+        )
         case = opened.case
         messages = self.messages
         if opened.created:
-            logger.info("case %s opened, priority %s", case.id, Priority(case.priority).label)
+            logger.info(
+                "case %s opened in desk %s, priority %s",
+                case.id,
+                desk.id,
+                Priority(case.priority).label,
+            )
             await self.topics.ensure(bot, session, case, recent)
             estimate = await service.estimate_wait(
-                case, self.hours, minutes_per_case=self.settings.case_wait_minutes
+                case,
+                desk.hours,
+                minutes_per_case=self.settings.case_wait_minutes,
+                scope=desk.scope if self.directory.several else None,
             )
             with messages.citizen_voice(case):
                 text = citizen_texts.case_opened(

@@ -27,10 +27,6 @@ class Relay:
         self._messages = messages
         self._topics = topics
 
-    @property
-    def _chat_id(self) -> int:
-        return self._messages.chat_id
-
     async def copy_in(self, bot: Bot, session: AsyncSession, case: Case, message: Message) -> bool:
         """A citizen's message (of any kind) copied into the case's topic."""
         service = CaseService(session)
@@ -45,7 +41,7 @@ class Relay:
                 return False
             try:
                 copied = await bot.copy_message(
-                    chat_id=self._chat_id,
+                    chat_id=self._messages.chat_of(case),
                     from_chat_id=message.chat.id,
                     message_id=message.message_id,
                     message_thread_id=topic_id,
@@ -80,7 +76,7 @@ class Relay:
         try:
             copied = await bot.copy_message(
                 chat_id=case.chat_id,
-                from_chat_id=self._chat_id,
+                from_chat_id=message.chat.id,
                 message_id=message.message_id,
                 reply_parameters=reply_params(reply_to),
             )
@@ -104,7 +100,9 @@ class Relay:
         if target is None or case.topic_id is None:
             await self.copy_in(bot, session, case, message)
             return
-        await self._apply_edit(bot, self._chat_id, target, message, topic_id=int(case.topic_id))
+        await self._apply_edit(
+            bot, self._messages.chat_of(case), target, message, topic_id=int(case.topic_id)
+        )
 
     async def edit_out(self, bot: Bot, session: AsyncSession, case: Case, message: Message) -> None:
         """The holder edited a message in the topic: edit the citizen's copy."""

@@ -20,7 +20,6 @@ from bot.db.models import Case, utcnow
 from bot.desk.messages import DeskMessages
 from bot.domain import Priority
 from bot.services.cases import CaseService
-from bot.services.office_hours import OfficeHours
 from bot.services.staff import StaffService
 from bot.ui import keyboards, staff_texts
 
@@ -33,15 +32,10 @@ TOPIC_CLOSED = "TOPIC_CLOSED"
 
 
 class CaseTopics:
-    def __init__(self, messages: DeskMessages, content: ContentLibrary, hours: OfficeHours) -> None:
+    def __init__(self, messages: DeskMessages, content: ContentLibrary) -> None:
         self._messages = messages
         self._content = content
-        self._hours = hours
         self._locks: dict[int, asyncio.Lock] = {}
-
-    @property
-    def _chat_id(self) -> int:
-        return self._messages.chat_id
 
     async def ensure(
         self, bot: Bot, session: AsyncSession, case: Case, recent: Sequence[str] = ()
@@ -70,7 +64,7 @@ class CaseTopics:
             name = staff_texts.topic_name(case.id, case.lang, priority.label)
         try:
             topic = await bot.create_forum_topic(
-                chat_id=self._chat_id, name=name, icon_color=TOPIC_COLORS[priority]
+                chat_id=self._messages.chat_of(case), name=name, icon_color=TOPIC_COLORS[priority]
             )
         except TelegramAPIError as exc:
             logger.warning("case %s: cannot create its topic: %s", case.id, type(exc).__name__)
@@ -79,11 +73,12 @@ class CaseTopics:
         await service.attach_topic(case, topic_id, None)
         with self._messages.staff_voice():
             card_text, markup = await self._card(session, case)
-            card = await self._messages.to_topic(bot, topic_id, card_text, markup)
+            chat_id = self._messages.chat_of(case)
+            card = await self._messages.to_topic(bot, topic_id, card_text, markup, chat_id=chat_id)
             if card is not None:
                 await service.set_card(case, card.message_id)
             for piece in staff_texts.conversation_so_far(list(recent)):
-                await self._messages.to_topic(bot, topic_id, piece)
+                await self._messages.to_topic(bot, topic_id, piece, chat_id=chat_id)
         return topic_id
 
     async def _card(
@@ -103,7 +98,7 @@ class CaseTopics:
             region=region,
             subject=subject,
             now=utcnow(),
-            zone=self._hours.zone,
+            zone=self._messages.directory.desk_of(case).hours.zone,
         )
         return text, keyboards.case_card_keyboard(case)
 
@@ -114,7 +109,7 @@ class CaseTopics:
             text, markup = await self._card(session, case)
         try:
             await bot.edit_message_text(
-                chat_id=self._chat_id,
+                chat_id=self._messages.chat_of(case),
                 message_id=case.card_message_id,
                 text=text,
                 reply_markup=markup,
@@ -131,19 +126,24 @@ class CaseTopics:
             name = staff_texts.topic_name(case.id, case.lang, label)
         with contextlib.suppress(TelegramBadRequest):
             await bot.edit_forum_topic(
-                chat_id=self._chat_id, message_thread_id=case.topic_id, name=name
+                chat_id=self._messages.chat_of(case), message_thread_id=case.topic_id, name=name
             )
 
     async def close(self, bot: Bot, case: Case) -> None:
         if case.topic_id is not None:
-            with contextlib.suppress(TelegramBadRequest):
-                await bot.close_forum_topic(chat_id=self._chat_id, message_thread_id=case.topic_id)
+            await self.close_topic(bot, self._messages.chat_of(case), int(case.topic_id))
+
+    async def close_topic(self, bot: Bot, chat_id: int, topic_id: int) -> None:
+        with contextlib.suppress(TelegramBadRequest):
+            await bot.close_forum_topic(chat_id=chat_id, message_thread_id=topic_id)
 
     async def repair(self, bot: Bot, session: AsyncSession, case: Case, description: str) -> bool:
         """Someone closed or deleted the topic by hand: reopen it, or make a new one."""
         if TOPIC_CLOSED in description and case.topic_id is not None:
             with contextlib.suppress(TelegramBadRequest):
-                await bot.reopen_forum_topic(chat_id=self._chat_id, message_thread_id=case.topic_id)
+                await bot.reopen_forum_topic(
+                    chat_id=self._messages.chat_of(case), message_thread_id=case.topic_id
+                )
             return True
         if any(marker in description for marker in TOPIC_GONE):
             logger.warning("case %s: its topic is gone; opening a new one", case.id)
@@ -159,20 +159,24 @@ class CaseTopics:
         *,
         left_note: str,
     ) -> tuple[list[int], list[int]]:
-        """Delete each (case, topic); a topic the bot cannot delete gets `left_note`.
-        Returns the cases whose topic the bot deleted, and those it could not."""
+        """Delete each (case, topic), in the group of the case's desk; a topic the
+        bot cannot delete gets `left_note`. Returns the cases whose topic the bot
+        deleted, and those it could not."""
         service = CaseService(session)
         deleted: list[int] = []
         left: list[int] = []
         for case_id, topic_id in topics:
+            known = await service.get(case_id)
+            desk = self._messages.directory.by_id(known.desk_id if known else None)
+            chat_id = desk.chat_id
             try:
-                await bot.delete_forum_topic(chat_id=self._chat_id, message_thread_id=topic_id)
+                await bot.delete_forum_topic(chat_id=chat_id, message_thread_id=topic_id)
             except TelegramAPIError as exc:
                 if any(gone in exc.message for gone in TOPIC_GONE):
                     await service.topic_deleted(case_id)  # staff deleted it already
                     continue
                 logger.warning("case %s: topic not deleted: %s", case_id, type(exc).__name__)
-                await self._messages.to_topic(bot, topic_id, left_note)
+                await self._messages.to_topic(bot, topic_id, left_note, chat_id=chat_id)
                 left.append(case_id)
                 continue
             deleted.append(case_id)

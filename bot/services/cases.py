@@ -17,7 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.db.models import Case, Citizen, Staff, utcnow
-from bot.db.repositories.cases import AuditRepository, CaseRepository, RelayRepository
+from bot.db.repositories.cases import (
+    AuditRepository,
+    CaseRepository,
+    DeskScope,
+    RelayRepository,
+)
 from bot.db.repositories.staff import StaffRepository
 
 # REQUEST_HUMAN_INTENT, OpenedVia and Priority are re-exported ("as" itself):
@@ -71,6 +76,11 @@ def _first_reply(case: Case, now: datetime, first: tuple[datetime, int] | None) 
         metrics.FIRST_REPLY_SECONDS.labels(Priority(priority).name.lower()).observe(waited)
 
 
+def _serves(desks: frozenset[str], case: Case) -> bool:
+    """A member of `desks` (none: every desk) works on the case's desk."""
+    return not desks or case.desk_id is None or case.desk_id in desks
+
+
 def case_number(case_id: int) -> str:
     return f"#{case_id:04d}"
 
@@ -100,22 +110,30 @@ class CaseService:
     async def open_for(self, citizen: Citizen) -> Case | None:
         return await self._cases.open_for_citizen(citizen.id)
 
-    async def by_topic(self, topic_id: int) -> Case | None:
-        return await self._cases.by_topic(topic_id)
+    async def by_topic(self, topic_id: int, scope: DeskScope | None = None) -> Case | None:
+        """The case of a topic in the group of the desk `scope` (Desk.scope);
+        None: any desk (with a single desk, the same thing)."""
+        return await self._cases.by_topic(topic_id, scope)
 
-    async def queue(self) -> Sequence[Case]:
-        return await self._cases.waiting()
+    async def queue(self, scope: DeskScope | None = None) -> Sequence[Case]:
+        return await self._cases.waiting(scope)
 
-    async def open_cases(self) -> Sequence[Case]:
-        return await self._cases.open_cases()
+    async def open_cases(self, scope: DeskScope | None = None) -> Sequence[Case]:
+        return await self._cases.open_cases(scope)
 
     async def held_by(self, staff: Staff) -> Sequence[Case]:
         return await self._cases.held_by(staff.id)
 
     async def estimate_wait(
-        self, case: Case, hours: OfficeHours, *, minutes_per_case: float
+        self,
+        case: Case,
+        hours: OfficeHours,
+        *,
+        minutes_per_case: float,
+        scope: DeskScope | None = None,
     ) -> WaitEstimate:
-        ahead = await self._cases.count_ahead(case)
+        """The wait with the hours and the queue (`scope`) of the case's desk."""
+        ahead = await self._cases.count_ahead(case, scope)
         waits = await self._cases.recent_waits(case.priority)
         return hours.estimate(
             self._now(),
@@ -126,7 +144,7 @@ class CaseService:
 
     # --- the citizen's side ----------------------------------------------------
 
-    async def open(
+    async def open(  # noqa: PLR0913 - the citizen, then keyword-only facts of the case
         self,
         citizen: Citizen,
         *,
@@ -134,8 +152,10 @@ class CaseService:
         route: Route,
         intent: str | None,
         via: OpenedVia | None = None,
+        desk_id: str | None = None,
     ) -> Opened:
-        """Open a case, or return the citizen's open one (raised if this is more serious)."""
+        """Open a case (in the desk `desk_id`), or return the citizen's open one
+        (raised if this is more serious)."""
         priority = Priority.for_route(route, intent)
         citizen_id = citizen.id
         existing = await self._cases.open_for_citizen(citizen_id)
@@ -155,6 +175,7 @@ class CaseService:
             opened_via=(via or OpenedVia.for_route(route, intent)).value,
             opened_at=now,
             last_citizen_at=now,
+            desk_id=desk_id,
         )
         try:
             await self._cases.add(case)
@@ -337,8 +358,10 @@ class CaseService:
         return None
 
     async def transfer_targets(self, case: Case) -> list[Staff]:
-        """Whom the transfer picker offers: every active staff member but the holder."""
-        return [member for member in await self._staff.active() if member.id != case.holder_id]
+        """Whom the transfer picker offers: the active staff of the case's desk but the holder."""
+        members = [m for m in await self._staff.active() if m.id != case.holder_id]
+        desks = await self._staff.desks_by_staff([m.id for m in members])
+        return [m for m in members if _serves(desks.get(m.id, frozenset()), case)]
 
     async def transfer_target(self, staff_id: int) -> Target:
         """Who may be handed a case: an active staff member; 0 is nobody, the case
@@ -370,6 +393,12 @@ class CaseService:
         if case is None:
             return Decision(None, Refusal.MISSING)
         refusal = self._transfer_refusal(case, actor, target)
+        if (
+            refusal is None
+            and target is not None
+            and not _serves(await self._staff.desks_of(target.id), case)
+        ):
+            refusal = Refusal.BAD_TARGET  # they could not even open the case's topic
         if refusal is not None:
             return Decision(case, refusal)
         new_holder = target.id if target is not None else None

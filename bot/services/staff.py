@@ -79,10 +79,25 @@ class StaffService:
     async def by_ids(self, ids: Sequence[int]) -> dict[int, Staff]:
         return await self._staff.by_ids(ids)
 
+    async def desks_of(self, staff: Staff) -> frozenset[str]:
+        """The desks `staff` belongs to; empty: every desk."""
+        return await self._staff.desks_of(staff.id)
+
+    async def desks_by_staff(self, ids: Sequence[int]) -> dict[int, frozenset[str]]:
+        return await self._staff.desks_by_staff(ids)
+
     async def add(
-        self, telegram_id: int, role: str, display_name: str, *, actor: Staff | None = None
+        self,
+        telegram_id: int,
+        role: str,
+        display_name: str,
+        *,
+        actor: Staff | None = None,
+        desks: Sequence[str] | None = None,
     ) -> Staff:
-        """Add a member, or change the role and name of an existing one."""
+        """Add a member, or change the role and name of an existing one; with
+        `desks` (ids the caller checked), they belong to those desks only, and
+        with no desks given an existing member keeps theirs."""
         try:
             chosen = StaffRole(role)
         except ValueError:
@@ -104,8 +119,11 @@ class StaffService:
             staff.active = True
             action = "staff_update"
         await self._session.flush()
+        if desks:
+            await self._staff.set_desks(staff.id, desks)
+        detail = f"{staff.id}:{role}" + (f":{','.join(desks)}" if desks else "")
         await self._audit.add(
-            action, staff_id=actor.id if actor else None, case_id=None, detail=f"{staff.id}:{role}"
+            action, staff_id=actor.id if actor else None, case_id=None, detail=detail
         )
         await self._session.commit()
         return staff

@@ -8,6 +8,7 @@ and the caller learns it from the row count.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,23 @@ from bot.domain import OPEN_STATUSES, CaseStatus
 
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class DeskScope:
+    """Which desks' cases a query sees: `ids`, and with `unset` the cases with
+    no desk (which are the fallback desk's). None instead of a scope: every case."""
+
+    ids: frozenset[str]
+    unset: bool
+
+    def clause(self) -> ColumnElement[bool]:
+        inside = Case.desk_id.in_(sorted(self.ids))
+        return or_(inside, Case.desk_id.is_(None)) if self.unset else inside
+
+
+def _scoped(scope: DeskScope | None) -> tuple[ColumnElement[bool], ...]:
+    return () if scope is None else (scope.clause(),)
 
 
 class CaseRepository:
@@ -43,10 +61,12 @@ class CaseRepository:
         )
         return result.scalars().first()
 
-    async def by_topic(self, topic_id: int) -> Case | None:
+    async def by_topic(self, topic_id: int, scope: DeskScope | None = None) -> Case | None:
+        """The case of a topic; topic ids are unique only within one chat, so
+        with several desks `scope` is the one desk whose group it is in."""
         result = await self._session.execute(
             select(Case)
-            .where(Case.topic_id == topic_id)
+            .where(Case.topic_id == topic_id, *_scoped(scope))
             .order_by(Case.id.desc())
             .execution_options(populate_existing=True)
         )
@@ -96,6 +116,26 @@ class CaseRepository:
         )
         return _rowcount(result) == 1
 
+    async def move(self, case_id: int, from_desk: str | None, to_desk: str) -> bool:
+        """Move an open case to another desk. True for exactly one of any number
+        of racing callers (the first; the others find it moved already)."""
+        same = Case.desk_id.is_(None) if from_desk is None else Case.desk_id == from_desk
+        result = await self._session.execute(
+            update(Case)
+            .where(Case.id == case_id, Case.status.in_(OPEN_STATUSES), same)
+            .values(desk_id=to_desk, topic_id=None, card_message_id=None)
+        )
+        return _rowcount(result) == 1
+
+    async def mark_fallback_announced(self, case_id: int, now: datetime) -> bool:
+        """Announced to the fallback desk: once per case (True for the first caller)."""
+        result = await self._session.execute(
+            update(Case)
+            .where(Case.id == case_id, Case.fallback_announced_at.is_(None))
+            .values(fallback_announced_at=now)
+        )
+        return _rowcount(result) == 1
+
     async def close(self, case_id: int, outcome: str, now: datetime) -> bool:
         result = await self._session.execute(
             update(Case)
@@ -115,20 +155,20 @@ class CaseRepository:
         )
         return _rowcount(result) == 1
 
-    async def waiting(self) -> Sequence[Case]:
+    async def waiting(self, scope: DeskScope | None = None) -> Sequence[Case]:
         """Cases nobody holds: most urgent first, then the longest waiting."""
         result = await self._session.execute(
             select(Case)
-            .where(Case.status == CaseStatus.WAITING)
+            .where(Case.status == CaseStatus.WAITING, *_scoped(scope))
             .order_by(Case.priority, Case.opened_at, Case.id)
             .execution_options(populate_existing=True)
         )
         return result.scalars().all()
 
-    async def open_cases(self) -> Sequence[Case]:
+    async def open_cases(self, scope: DeskScope | None = None) -> Sequence[Case]:
         result = await self._session.execute(
             select(Case)
-            .where(Case.status.in_(OPEN_STATUSES))
+            .where(Case.status.in_(OPEN_STATUSES), *_scoped(scope))
             .order_by(Case.priority, Case.opened_at, Case.id)
             .execution_options(populate_existing=True)
         )
@@ -142,12 +182,13 @@ class CaseRepository:
         )
         return result.scalars().all()
 
-    async def count_ahead(self, case: Case) -> int:
-        """Waiting cases that will be served before `case`."""
+    async def count_ahead(self, case: Case, scope: DeskScope | None = None) -> int:
+        """Waiting cases (of the desk's queue, `scope`) that will be served before `case`."""
         result = await self._session.execute(
             select(func.count())
             .select_from(Case)
             .where(
+                *_scoped(scope),
                 Case.status == CaseStatus.WAITING,
                 Case.id != case.id,
                 or_(
@@ -272,6 +313,16 @@ class RelayRepository:
             .order_by(RelayedMessage.id)
         )
         return result.scalars().first()
+
+    async def last_for_case(self, case_id: int, limit: int) -> Sequence[RelayedMessage]:
+        """The case's last `limit` relayed messages, oldest first."""
+        result = await self._session.execute(
+            select(RelayedMessage)
+            .where(RelayedMessage.case_id == case_id)
+            .order_by(RelayedMessage.id.desc())
+            .limit(limit)
+        )
+        return list(reversed(result.scalars().all()))
 
     async def delete_for_cases(self, case_ids: Sequence[int]) -> None:
         if case_ids:

@@ -9,6 +9,7 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Staff
+from bot.db.repositories.cases import DeskScope
 from bot.desk import CaseDesk
 from bot.domain import CaseStatus
 from bot.handlers.registry import Handlers
@@ -26,12 +27,25 @@ async def _reply(message: Message, text: str) -> None:
         await message.reply(chunk)
 
 
+async def _scope(session: AsyncSession, desk: CaseDesk, staff: Staff) -> DeskScope | None:
+    """The cases of the member's desks (None: every case, as with a single desk)."""
+    directory = desk.directory
+    if not directory.several:
+        return None
+    theirs = directory.members_desks(await StaffService(session).desks_of(staff))
+    return directory.scope_of(theirs)
+
+
 @router.message(Command("queue"), Supervises())
-async def queue_for_supervisors(message: Message, session: AsyncSession, desk: CaseDesk) -> None:
-    """Waiting cases, most urgent first, and every held case with its holder."""
+async def queue_for_supervisors(
+    message: Message, staff: Staff, session: AsyncSession, desk: CaseDesk
+) -> None:
+    """Waiting cases of the supervisor's desks, most urgent first, and every held
+    case of those desks with its holder."""
     service = CaseService(session)
-    waiting = [desk.announcements.case_line(case) for case in await service.queue()]
-    active = [c for c in await service.open_cases() if c.status == CaseStatus.ACTIVE]
+    scope = await _scope(session, desk, staff)
+    waiting = [desk.announcements.case_line(case) for case in await service.queue(scope)]
+    active = [c for c in await service.open_cases(scope) if c.status == CaseStatus.ACTIVE]
     names = await StaffService(session).by_ids([c.holder_id for c in active if c.holder_id])
     held = [
         desk.announcements.case_line(
@@ -44,9 +58,10 @@ async def queue_for_supervisors(message: Message, session: AsyncSession, desk: C
 
 
 @router.message(Command("queue"))
-async def queue(message: Message, session: AsyncSession, desk: CaseDesk) -> None:
-    """Waiting cases, most urgent first."""
-    waiting = [desk.announcements.case_line(c) for c in await CaseService(session).queue()]
+async def queue(message: Message, staff: Staff, session: AsyncSession, desk: CaseDesk) -> None:
+    """Waiting cases of the member's desks, most urgent first."""
+    scope = await _scope(session, desk, staff)
+    waiting = [desk.announcements.case_line(c) for c in await CaseService(session).queue(scope)]
     await _reply(message, staff_texts.queue_text(waiting, None))
 
 

@@ -13,30 +13,50 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Staff
 from bot.desk import CaseDesk
 from bot.services.cases import CaseService
+from bot.services.desks import Desk
 from bot.services.staff import StaffService, role_of
 
 
 class InStaffChat(Filter):
-    async def __call__(self, event: TelegramObject, desk: CaseDesk | None = None) -> bool:
+    """The group of one of the desks; hands that `Desk` to the handler as `staff_desk`."""
+
+    async def __call__(
+        self, event: TelegramObject, desk: CaseDesk | None = None
+    ) -> bool | dict[str, Any]:
         if desk is None:
             return False
+        chat_id = None
         if isinstance(event, Message):
-            return event.chat.id == desk.chat_id
-        if isinstance(event, CallbackQuery) and event.message is not None:
-            return event.message.chat.id == desk.chat_id
-        return False
+            chat_id = event.chat.id
+        elif isinstance(event, CallbackQuery) and event.message is not None:
+            chat_id = event.message.chat.id
+        staff_desk = desk.directory.by_chat(chat_id) if chat_id is not None else None
+        return {"staff_desk": staff_desk} if staff_desk is not None else False
 
 
 class IsStaff(Filter):
-    """An active staff member; hands the `Staff` row to the handler as `staff`."""
+    """An active staff member of this group's desk (one with no desks listed
+    belongs to every desk); hands the `Staff` row to the handler as `staff`."""
 
     async def __call__(
-        self, event: TelegramObject, session: AsyncSession, event_from_user: User | None = None
+        self,
+        event: TelegramObject,
+        session: AsyncSession,
+        desk: CaseDesk,
+        staff_desk: Desk,
+        event_from_user: User | None = None,
     ) -> bool | dict[str, Any]:
         if event_from_user is None:
             return False
-        staff = await StaffService(session).member(event_from_user.id)
-        return {"staff": staff} if staff is not None else False
+        service = StaffService(session)
+        staff = await service.member(event_from_user.id)
+        if staff is None:
+            return False
+        if desk.directory.several and not desk.directory.belongs(
+            await service.desks_of(staff), staff_desk
+        ):
+            return False
+        return {"staff": staff}
 
 
 class Supervises(Filter):
@@ -56,8 +76,12 @@ class ManagesStaff(Filter):
 class InCaseTopic(Filter):
     """A message in the topic of a case; hands the case to the handler as `case`."""
 
-    async def __call__(self, message: Message, session: AsyncSession) -> bool | dict[str, Any]:
+    async def __call__(
+        self, message: Message, session: AsyncSession, desk: CaseDesk, staff_desk: Desk
+    ) -> bool | dict[str, Any]:
         if not message.is_topic_message or message.message_thread_id is None:
             return False
-        case = await CaseService(session).by_topic(message.message_thread_id)
+        # Topic ids are unique only within one group: the case of this desk's topic.
+        scope = staff_desk.scope if desk.directory.several else None
+        case = await CaseService(session).by_topic(message.message_thread_id, scope)
         return {"case": case} if case is not None else False
