@@ -296,12 +296,9 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
 
 
 async def set_staff_commands(
-    bot: Bot, i18n: I18n, settings: Settings, chat_ids: Sequence[int] = ()
+    bot: Bot, i18n: I18n, settings: Settings, chat_ids: Sequence[int]
 ) -> None:
     """Each staff group's own command menu (every desk's), in the staff's language."""
-    groups = list(chat_ids) or ([settings.staff_chat_id] if settings.staff_chat_id else [])
-    if not groups:
-        return
     with i18n.context(), i18n.use_locale(settings.staff_language):
         commands = [
             BotCommand(command="queue", description=_("Cases waiting for a counselor")),
@@ -312,7 +309,7 @@ async def set_staff_commands(
             BotCommand(command="staff", description=_("Manage the staff (admins)")),
             BotCommand(command="stats", description=_("How the service is doing (supervisors)")),
         ]
-    for chat_id in groups:
+    for chat_id in chat_ids:
         with contextlib.suppress(TelegramAPIError):
             await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
 

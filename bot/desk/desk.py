@@ -28,7 +28,6 @@ from bot.desk.topics import CaseTopics
 from bot.domain import CaseOutcome, OpenedVia, Priority, Route
 from bot.services.cases import CaseService, Opened, Withdrawal
 from bot.services.desks import DeskDirectory
-from bot.services.office_hours import OfficeHours
 from bot.ui import citizen_texts, keyboards, staff_texts
 
 logger = logging.getLogger(__name__)
@@ -52,9 +51,6 @@ class CaseDesk:
                 raise ValueError("a case desk needs a directory of desks or a chat id")
             directory = DeskDirectory.single(settings, chat_id)
         self.directory = directory
-        # The fallback desk's group and hours (with one desk, the only ones).
-        self.chat_id = directory.fallback.chat_id
-        self.hours: OfficeHours = directory.fallback.hours
         self.settings = settings
         self.content = content
         self.messages = DeskMessages(

@@ -31,6 +31,7 @@ from bot.domain import REQUEST_HUMAN_INTENT as REQUEST_HUMAN_INTENT  # noqa: PLC
 from bot.domain import CaseOutcome, CaseStatus, Refusal, Route
 from bot.domain import OpenedVia as OpenedVia  # noqa: PLC0414
 from bot.domain import Priority as Priority  # noqa: PLC0414
+from bot.services.desks import works_at
 from bot.services.office_hours import OfficeHours, WaitEstimate
 from bot.services.staff import role_of
 
@@ -74,11 +75,6 @@ def _first_reply(case: Case, now: datetime, first: tuple[datetime, int] | None) 
         opened_at, priority = first
         waited = (now - opened_at).total_seconds()
         metrics.FIRST_REPLY_SECONDS.labels(Priority(priority).name.lower()).observe(waited)
-
-
-def _serves(desks: frozenset[str], case: Case) -> bool:
-    """A member of `desks` (none: every desk) works on the case's desk."""
-    return not desks or case.desk_id is None or case.desk_id in desks
 
 
 def case_number(case_id: int) -> str:
@@ -361,7 +357,7 @@ class CaseService:
         """Whom the transfer picker offers: the active staff of the case's desk but the holder."""
         members = [m for m in await self._staff.active() if m.id != case.holder_id]
         desks = await self._staff.desks_by_staff([m.id for m in members])
-        return [m for m in members if _serves(desks.get(m.id, frozenset()), case)]
+        return [m for m in members if works_at(desks.get(m.id, frozenset()), case.desk_id)]
 
     async def transfer_target(self, staff_id: int) -> Target:
         """Who may be handed a case: an active staff member; 0 is nobody, the case
@@ -396,7 +392,7 @@ class CaseService:
         if (
             refusal is None
             and target is not None
-            and not _serves(await self._staff.desks_of(target.id), case)
+            and not works_at(await self._staff.desks_of(target.id), case.desk_id)
         ):
             refusal = Refusal.BAD_TARGET  # they could not even open the case's topic
         if refusal is not None:

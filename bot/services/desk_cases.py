@@ -5,18 +5,15 @@ callers exactly one wins. Nothing here imports aiogram."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Case, RelayedMessage, Staff, utcnow
-from bot.db.repositories.cases import AuditRepository, CaseRepository, RelayRepository
+from bot.db.models import Case, Staff, utcnow
+from bot.db.repositories.cases import AuditRepository, CaseRepository
 from bot.domain import Priority
 from bot.services.desks import DeskDirectory
-
-# The relayed messages copied into the new topic when a case moves.
-HISTORY_LIMIT = 30
 
 
 class DeskCaseService:
@@ -24,7 +21,6 @@ class DeskCaseService:
         self._session = session
         self._now = now
         self._cases = CaseRepository(session)
-        self._relay = RelayRepository(session)
         self._audit = AuditRepository(session)
 
     async def move(self, case: Case, to_desk: str, *, actor: Staff | None, why: str) -> bool:
@@ -43,27 +39,6 @@ class DeskCaseService:
         await self._session.commit()
         await self._session.refresh(case)
         return True
-
-    async def learned_region(self, case: Case, region: str) -> None:
-        """The citizen told their region after the case opened."""
-        await self._cases.touch(case.id, region=region)
-        await self._session.commit()
-        case.region = region
-
-    async def history(self, case: Case) -> Sequence[RelayedMessage]:
-        """The case's last relayed messages, oldest first (copied on a move)."""
-        return await self._relay.last_for_case(case.id, HISTORY_LIMIT)
-
-    async def forget_relay(self, case: Case) -> None:
-        """The map of the old topic's copies, dropped when the case moved desks."""
-        await self._relay.delete_for_cases([case.id])
-        await self._session.commit()
-
-    async def relayed(
-        self, case: Case, direction: str, citizen_message_id: int, topic_message_id: int
-    ) -> None:
-        await self._relay.add(case.id, direction, citizen_message_id, topic_message_id)
-        await self._session.commit()
 
     async def due_fallback(self, directory: DeskDirectory) -> list[Case]:
         """Waiting cases of other desks to announce to the fallback desk now: their

@@ -54,6 +54,12 @@ class Desk:
         return DeskScope(frozenset({self.id}), unset=self.fallback)
 
 
+def works_at(desk_ids: Collection[str], desk_id: str | None) -> bool:
+    """Whether a staff member with these staff_desks rows (none: every desk) works at
+    the desk `desk_id` (None: a case from before desks, which every member may serve)."""
+    return not desk_ids or desk_id is None or desk_id in desk_ids
+
+
 def _settings_sla(settings: Settings) -> dict[Priority, float]:
     return {
         Priority.URGENT: settings.sla_urgent_minutes,
@@ -185,7 +191,7 @@ class DeskDirectory:
 
     def belongs(self, desk_ids: Collection[str], desk: Desk) -> bool:
         """Whether a staff member with these staff_desks rows belongs to `desk`."""
-        return not desk_ids or desk.id in desk_ids
+        return works_at(desk_ids, desk.id)
 
     def scope_of(self, desks: Collection[Desk]) -> DeskScope | None:
         """The cases of `desks`; None when that is every desk (no filter at all)."""

@@ -314,16 +314,6 @@ class RelayRepository:
         )
         return result.scalars().first()
 
-    async def last_for_case(self, case_id: int, limit: int) -> Sequence[RelayedMessage]:
-        """The case's last `limit` relayed messages, oldest first."""
-        result = await self._session.execute(
-            select(RelayedMessage)
-            .where(RelayedMessage.case_id == case_id)
-            .order_by(RelayedMessage.id.desc())
-            .limit(limit)
-        )
-        return list(reversed(result.scalars().all()))
-
     async def delete_for_cases(self, case_ids: Sequence[int]) -> None:
         if case_ids:
             await self._session.execute(
